@@ -1,0 +1,36 @@
+# isolearn: the two commands a reader needs are `make book` and `make test`.
+# Both create .venv and install the pinned environment on first use (and when the pins change).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: book test lab clean help
+
+help:
+	@echo "make book   build the website into _build/html (executes every notebook on CPU, offline)"
+	@echo "make test   unit tests, then every notebook executed by nbval"
+	@echo "make lab    open the notebooks in JupyterLab"
+	@echo "make clean  remove _build (the executed-notebook cache with it)"
+
+$(STAMP): requirements.txt pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+# ISOLEARN_STATIC=1: nobody can click in a built page or a test run, so widgets draw their
+# static figure and progress bars print one line (isolearn.runtime.static).
+book: $(STAMP)
+	ISOLEARN_STATIC=1 $(BIN)/jupyter-book build . -W -n --keep-going
+
+test: $(STAMP)
+	ISOLEARN_STATIC=1 $(BIN)/python -m pytest tests notebooks --nbval-lax -n 2 --dist loadfile -p no:cacheprovider
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks
+
+clean:
+	rm -rf _build

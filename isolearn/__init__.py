@@ -1,0 +1,13 @@
+"""isolearn: the small, tested building blocks of the course-book *Isotropic deep learning*.
+
+Every notebook imports from here, so what a chapter shows is what the tests check.
+Modules, one concept each: :mod:`isolearn.runtime` (device, seeds), :mod:`isolearn.data`,
+:mod:`isolearn.conv`, :mod:`isolearn.train`, :mod:`isolearn.profile`, :mod:`isolearn.viz`,
+:mod:`isolearn.widgets` and :mod:`isolearn.exercises`.
+"""
+
+__version__ = "0.1.0"
+
+from isolearn.runtime import device, in_colab, seed
+
+__all__ = ["__version__", "device", "in_colab", "seed"]

@@ -1,0 +1,94 @@
+"""Measuring models: parameters, FLOPs, the shape of every layer's output, and throughput."""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import torch
+import torch.nn as nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from isolearn.table import Table
+
+
+def count_params(model: nn.Module, trainable_only: bool = False) -> int:
+    """Number of parameters (each weight and bias entry counts once)."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+def count_flops(model: nn.Module, x: torch.Tensor, by_module: bool = False) -> int | dict[str, int]:
+    """FLOPs of one forward pass on ``x``, counted by ``torch.utils.flop_counter``.
+
+    The counter counts 2 FLOPs per multiply-add of convolutions and matrix products (so
+    MACs = FLOPs / 2) and ignores elementwise work (activations, norms, additions). The tests
+    check its counts against the formulas. ``by_module=True`` returns ``{module name: FLOPs}``
+    with ``""`` for the whole model.
+    """
+    was_training = model.training
+    model.eval()
+    counter = FlopCounterMode(display=False)
+    with torch.no_grad(), counter:
+        model(x)
+    model.train(was_training)
+    if not by_module:
+        return int(counter.get_total_flops())
+    root = type(model).__name__  # the counter names modules "<root class>.<path>"
+    parts = {}
+    for name, ops in counter.get_flop_counts().items():
+        if name == "Global":
+            parts[""] = int(sum(ops.values()))
+        elif name.startswith(root + "."):
+            parts[name[len(root) + 1:]] = int(sum(ops.values()))
+    return parts
+
+
+def trace_shapes(model: nn.Module, x: torch.Tensor, leaves_only: bool = True) -> Table:
+    """A table of every layer's output shape on input ``x``: (layer, type, output shape, params).
+
+    Forward hooks record what each layer returns; the first row is the input. ``leaves_only``
+    keeps the modules without children (Conv2d, ReLU, ...); ``False`` also lists the containers.
+    """
+    rows: list[list] = [["input", "", tuple(x.shape), 0]]
+    hooks = []
+    for name, module in model.named_modules():
+        if module is model or (leaves_only and next(module.children(), None) is not None):
+            continue
+
+        def hook(mod, args, out, name=name):
+            shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+            rows.append([name, type(mod).__name__, shape, count_params(mod)])
+
+        hooks.append(module.register_forward_hook(hook))
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        for h in hooks:
+            h.remove()
+        model.train(was_training)
+    return Table(["layer", "type", "output shape", "params"], rows)
+
+
+def throughput(model: nn.Module, x: torch.Tensor, repeats: int = 10, warmup: int = 2,
+               backward: bool = False) -> float:
+    """Inputs per second of ``model(x)`` (forward, or forward + backward): the median of
+    ``repeats`` timed runs after ``warmup`` untimed ones, synchronising the GPU around each."""
+    if repeats < 1 or warmup < 0:
+        raise ValueError(f"throughput: repeats={repeats} must be >= 1 and warmup={warmup} >= 0")
+    sync = torch.cuda.synchronize if x.is_cuda else (lambda: None)
+    times = []
+    for i in range(warmup + repeats):
+        sync()
+        start = time.perf_counter()
+        if backward:
+            model(x).sum().backward()
+        else:
+            with torch.no_grad():
+                model(x)
+        sync()
+        if i >= warmup:
+            times.append(time.perf_counter() - start)
+    return x.shape[0] / statistics.median(times)

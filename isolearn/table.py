@@ -1,0 +1,55 @@
+"""A tiny table that prints as text and renders as HTML in Jupyter (no pandas needed)."""
+
+from __future__ import annotations
+
+import html
+from typing import Any, Sequence
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1e5 else f"{value:,.0f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(str(v) for v in value) + ")"
+    return str(value)
+
+
+class Table:
+    """Rows of values under named columns. ``table.rows`` holds the raw values for asserts;
+    ``print(table)`` and Jupyter's rich display format them (ints with thousands separators)."""
+
+    def __init__(self, columns: Sequence[str], rows: Sequence[Sequence[Any]], title: str = ""):
+        self.columns, self.rows, self.title = list(columns), [list(r) for r in rows], title
+        for r in self.rows:
+            if len(r) != len(self.columns):
+                raise ValueError(f"Table: a row has {len(r)} values but there are "
+                                 f"{len(self.columns)} columns {self.columns}")
+
+    def column(self, name: str) -> list[Any]:
+        """All values of one column, e.g. ``table.column("params")``."""
+        if name not in self.columns:
+            raise ValueError(f"Table.column: no column {name!r}; the columns are {self.columns}")
+        i = self.columns.index(name)
+        return [r[i] for r in self.rows]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __str__(self) -> str:
+        cells = [self.columns] + [[_fmt(v) for v in r] for r in self.rows]
+        widths = [max(len(row[i]) for row in cells) for i in range(len(self.columns))]
+        line = lambda row: "  ".join(c.rjust(w) for c, w in zip(row, widths))  # noqa: E731
+        out = [line(cells[0]), "  ".join("-" * w for w in widths)] + [line(r) for r in cells[1:]]
+        return "\n".join(([self.title] if self.title else []) + out)
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in r) + "</tr>"
+                       for r in self.rows)
+        caption = f"<caption>{html.escape(self.title)}</caption>" if self.title else ""
+        return (f'<table class="isolearn-table">{caption}<thead><tr>{head}</tr></thead>'
+                f"<tbody>{body}</tbody></table>")

@@ -1,0 +1,98 @@
+"""check() gives a specific verdict and never raises; the book's solutions pass their checks."""
+
+import pytest
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from isolearn.exercises import EXERCISES, check
+from notebooks import NOTEBOOKS, load, solutions
+
+
+def stub(*args, **kwargs):
+    raise NotImplementedError
+
+
+def right_output_size(n, k, s=1, p=0, d=1):
+    return (n + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def test_passes_a_correct_answer():
+    verdict = check("output_size", right_output_size)
+    assert verdict.passed and "all 10 cases pass" in str(verdict) and str(verdict).startswith("✅")
+
+
+def test_stub_is_not_implemented_yet_not_an_error():
+    for name in EXERCISES:
+        verdict = check(name, stub)
+        assert verdict.status == "not implemented" and not verdict.passed
+        assert "not implemented yet" in str(verdict)
+
+
+def test_wrong_answer_shows_the_first_failing_case():
+    verdict = check("output_size", lambda n, k, s=1, p=0, d=1: (n + 2 * p - k) // s + 1)  # forgets dilation
+    assert verdict.status == "failed"
+    assert "dilation=2" in verdict.detail and "expected 5, got 7" in verdict.detail
+
+
+def test_float_instead_of_int_is_explained():
+    verdict = check("output_size", lambda n, k, s=1, p=0, d=1: (n + 2 * p - d * (k - 1) - 1) / s + 1)
+    assert verdict.status == "failed" and "use // or int" in verdict.detail
+
+
+def test_tensor_answers_wrong_shape_and_wrong_values():
+    shape = check("conv2d_unfold", lambda x, w, s=1, p=0: F.conv2d(x, w, stride=s, padding=p)[..., 1:])
+    assert shape.status == "failed" and "expected shape (1, 1, 3, 3), got shape (1, 1, 3, 2)" in shape.detail
+    values = check("conv2d_unfold", lambda x, w, s=1, p=0: F.conv2d(x, w, stride=s, padding=p) + 0.1)
+    assert values.status == "failed" and "wrong values" in values.detail
+    kind = check("conv2d_unfold", lambda x, w, s=1, p=0: 3)
+    assert kind.status == "failed" and "expected a tensor" in kind.detail
+
+
+def test_exception_is_one_line_pointing_at_the_learners_line():
+    def buggy(layers):
+        r = 1
+        for k, s in layers:
+            r += k / 0
+        return r
+
+    verdict = check("receptive_field", buggy)
+    assert verdict.status == "error" and "ZeroDivisionError" in verdict.message
+    assert "line 4 of your function: `r += k / 0`" in verdict.message
+    assert "Traceback" not in str(verdict)
+
+
+def test_endless_loop_times_out():
+    def endless(layers):
+        while True:
+            pass
+
+    verdict = check("receptive_field", endless, timeout=0.3)
+    assert verdict.status == "timeout" and "longer than 0.3 s" in verdict.message
+
+
+def test_unknown_name_and_non_function():
+    assert "did you mean conv2d_unfold" in check("conv2d_unfld", stub).message
+    verdict = check("output_size", 42)
+    assert verdict.status == "error" and "pass your function itself" in verdict.message
+
+
+def test_html_rendering():
+    html = check("output_size", right_output_size)._repr_html_()
+    assert "✅" in html and "#1a7f37" in html
+    html = check("output_size", lambda *a: "<b>")._repr_html_()
+    assert "&lt;b&gt;" in html and "❌" in html
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_solution_in_the_book_passes_its_check(path):
+    found = solutions(load(path))
+    assert found, f"{path.name} has no solution dropdowns"
+    for label, code in found.items():
+        namespace = {"torch": torch, "nn": nn, "F": F}
+        exec(code, namespace)
+        names = [k for k in namespace if k in EXERCISES]
+        assert names, f"{path.name}: solution {label} defines none of {sorted(EXERCISES)}"
+        for name in names:
+            verdict = check(name, namespace[name])
+            assert verdict.passed, f"{path.name}: the solution of {label} fails: {verdict}"

@@ -1,0 +1,15 @@
+import pytest
+
+from isolearn.table import Table
+
+
+def test_table_formats_and_exposes_raw_values():
+    t = Table(["name", "params", "acc"], [["a", 1234567, 0.98765], ["b<c", 2, 123456.7]], title="T")
+    assert t.column("params") == [1234567, 2]
+    text = str(t)
+    assert "1,234,567" in text and "0.9877" in text and "123,457" in text and text.startswith("T")
+    assert "b&lt;c" in t._repr_html_() and "<caption>T</caption>" in t._repr_html_()
+    with pytest.raises(ValueError, match="no column"):
+        t.column("loss")
+    with pytest.raises(ValueError, match="columns"):
+        Table(["a"], [[1, 2]])

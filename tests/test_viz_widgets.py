@@ -1,0 +1,63 @@
+import matplotlib.pyplot as plt
+import pytest
+import torch
+from IPython.display import HTML, Code
+from matplotlib.figure import Figure
+
+from isolearn import conv, viz
+from isolearn.widgets import KernelExplorer
+
+
+def test_image_grid_and_kernel_grid():
+    fig = viz.image_grid([torch.rand(8, 8), torch.randn(1, 8, 8), torch.rand(8, 8)], ["a", "b", "c"], ncols=2)
+    axes = fig.axes
+    assert len(axes) == 4 and [ax.get_title() for ax in axes[:3]] == ["a", "b", "c"]
+    assert axes[0].images[0].get_cmap().name == "gray" and axes[1].images[0].get_cmap().name == "RdBu_r"
+    assert len(viz.kernel_grid(torch.randn(6, 1, 3, 3), ncols=3).axes) == 6
+    with pytest.raises(ValueError, match="single-channel"):
+        viz.image_grid([torch.rand(3, 8, 8)])
+    plt.close("all")
+
+
+def test_sliding_kernel_animation_has_one_frame_per_output_pixel():
+    html = viz.sliding_kernel_animation(torch.rand(5, 5), conv.KERNELS["sobel x"])
+    assert isinstance(html, HTML)
+    assert html.data.count("frames[") == 3 * 3 or "new Animation" in html.data
+    assert len(plt.get_fignums()) == 0  # the figure was closed: no stray static copy
+
+
+def test_show_source():
+    code = viz.show_source(conv.receptive_field)
+    assert isinstance(code, Code) and "def receptive_field" in code.data
+
+
+def test_kernel_explorer_static_figure():
+    explorer = KernelExplorer(torch.rand(1, 16, 16))
+    fig = explorer.figure()
+    assert isinstance(fig, Figure)
+    assert len(fig.axes) == 2 * (len(conv.KERNELS) + 1)
+    assert [ax.get_title() for ax in fig.axes[1:len(conv.KERNELS) + 1]] == list(conv.KERNELS)
+
+
+def test_kernel_explorer_live_widget_reacts():
+    image = torch.rand(12, 12)
+    explorer = KernelExplorer(image)
+    box = explorer.widget()
+    choose, cells = box.children[0].children[0], box.children[1].children
+    choose.value = "sobel y"
+    assert explorer.name == "sobel y" and torch.equal(explorer.kernel, conv.KERNELS["sobel y"])
+    assert [c.value for c in cells] == conv.KERNELS["sobel y"].flatten().tolist()
+    cells[4].value = 7.0  # edit the centre
+    assert explorer.kernel[1, 1] == 7.0
+    torch.testing.assert_close(explorer.feature_map, conv.apply_kernel(image, explorer.kernel))
+
+
+def test_explorer_display_follows_static_mode(monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    explorer = KernelExplorer(torch.rand(8, 8))
+    monkeypatch.setenv("ISOLEARN_STATIC", "1")
+    explorer._ipython_display_()
+    monkeypatch.setenv("ISOLEARN_STATIC", "0")
+    explorer._ipython_display_()
+    assert isinstance(shown[0], Figure) and type(shown[-1]).__name__ == "VBox"
