@@ -87,27 +87,30 @@ def _check(fn: str, x: torch.Tensor, kernel: tuple[int, int], stride: Pair, padd
     return stride, padding, dilation, tuple(out)
 
 
-def conv2d_loops(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
-                 stride: Pair = 1, padding: Pair = 0, dilation: Pair = 1) -> torch.Tensor:
+def conv2d_loops(x: torch.Tensor, weight: torch.Tensor,
+                 bias: torch.Tensor | None = None, stride: Pair = 1,
+                 padding: Pair = 0, dilation: Pair = 1) -> torch.Tensor:
     """2-D convolution as the sliding kernel: one loop step per output pixel.
 
-    x: (b, c_in, h, w), weight: (c_out, c_in, k_h, k_w), bias: (c_out,) -> (b, c_out, h', w').
-    Slow on purpose: it reads like the definition, and the tests prove it equals ``F.conv2d``.
+    x: (b, c_in, h, w), weight: (c_out, c_in, k_h, k_w), bias: (c_out,)
+    -> (b, c_out, h', w'). Slow on purpose: it reads like the definition,
+    and the tests prove it equals ``F.conv2d``.
     """
     (s_h, s_w), (p_h, p_w), (d_h, d_w), (out_h, out_w) = _check(
-        "conv2d_loops", x, tuple(weight.shape[2:]), stride, padding, dilation, weight)
+        "conv2d_loops", x, weight.shape[2:], stride, padding, dilation, weight)
     k_h, k_w = weight.shape[2:]
     x = F.pad(x, (p_w, p_w, p_h, p_h))  # zeros on every side
-    out = x.new_zeros(x.shape[0], weight.shape[0], out_h, out_w)  # (b, c_out, h', w')
+    out = x.new_zeros(x.shape[0], weight.shape[0], out_h, out_w)
     for i in range(out_h):
         for j in range(out_w):
-            top, left = i * s_h, j * s_w
+            top, left = i * s_h, j * s_w  # the window's corner
             window = x[:, :, top: top + d_h * (k_h - 1) + 1: d_h,
-                             left: left + d_w * (k_w - 1) + 1: d_w]  # (b, c_in, k_h, k_w)
+                             left: left + d_w * (k_w - 1) + 1: d_w]
+            # window: (b, c_in, k_h, k_w); one dot product per kernel
             out[:, :, i, j] = torch.einsum("bcuv,ocuv->bo", window, weight)
     if bias is not None:
         out = out + bias[None, :, None, None]
-    return out
+    return out  # (b, c_out, h', w')
 
 
 def im2col(x: torch.Tensor, kernel_size: Pair, stride: Pair = 1, padding: Pair = 0,
@@ -129,18 +132,22 @@ def im2col(x: torch.Tensor, kernel_size: Pair, stride: Pair = 1, padding: Pair =
     return rearrange(cols, "b c k h w -> b (c k) (h w)")
 
 
-def conv2d_unfold(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
-                  stride: Pair = 1, padding: Pair = 0, dilation: Pair = 1) -> torch.Tensor:
-    """2-D convolution as im2col + one matrix product (how fast libraries lower it to GEMM).
+def conv2d_unfold(x: torch.Tensor, weight: torch.Tensor,
+                  bias: torch.Tensor | None = None, stride: Pair = 1,
+                  padding: Pair = 0, dilation: Pair = 1) -> torch.Tensor:
+    """2-D convolution as im2col + one matrix product (how fast libraries
+    lower it to a GEMM).
 
-    x: (b, c_in, h, w), weight: (c_out, c_in, k_h, k_w) -> (b, c_out, h', w'). Each output pixel
-    is the dot product of the flattened kernel ``(c_in·k_h·k_w,)`` with its window's column.
+    x: (b, c_in, h, w), weight: (c_out, c_in, k_h, k_w) -> (b, c_out, h', w').
+    Each output pixel is the dot product of a flattened kernel with the
+    column of its window.
     """
-    _, _, _, (out_h, out_w) = _check("conv2d_unfold", x, tuple(weight.shape[2:]), stride,
+    kernel = tuple(weight.shape[2:])
+    _, _, _, (out_h, out_w) = _check("conv2d_unfold", x, kernel, stride,
                                      padding, dilation, weight)
-    cols = im2col(x, tuple(weight.shape[2:]), stride, padding, dilation)  # (b, c_in·k_h·k_w, h'·w')
-    kernels = rearrange(weight, "o c u v -> o (c u v)")  # (c_out, c_in·k_h·k_w)
-    out = kernels @ cols  # (b, c_out, h'·w')
+    cols = im2col(x, kernel, stride, padding, dilation)  # (b, c_in·k_h·k_w, L)
+    rows = rearrange(weight, "o c u v -> o (c u v)")     # (c_out, c_in·k_h·k_w)
+    out = rows @ cols                                    # (b, c_out, L = h'·w')
     if bias is not None:
         out = out + bias[None, :, None]
     return rearrange(out, "b o (h w) -> b o h w", h=out_h, w=out_w)

@@ -81,3 +81,10 @@ def test_code_lines_fit_the_page(path):
     for cell in code_cells(load(path)):
         for line in source(cell).splitlines():
             assert len(line) <= 80, f"{path.name}: wrap this line of {len(line)} characters: {line}"
+
+
+def test_book_pages_use_the_configured_repository_url():
+    url = config()["repository"]["url"]
+    for page in [ROOT / "README.md", *(ROOT / "book").glob("*.md")]:
+        for found in re.findall(r"https://github\.com/[\w.-]+/[\w.-]+", page.read_text()):
+            assert found.removesuffix(".git") == url, f"{page.name} links {found}; the repository is {url}"
