@@ -26,8 +26,10 @@ $(STAMP): requirements.txt pyproject.toml
 book: $(STAMP)
 	ISOLEARN_STATIC=1 $(BIN)/jupyter-book build . -W -n --keep-going
 
+# Two workers share the 2 cores: the unit tests and the notebooks run side by side, one torch
+# thread each (OMP_NUM_THREADS=1), instead of both fighting over both cores.
 test: $(STAMP)
-	ISOLEARN_STATIC=1 $(BIN)/python -m pytest tests notebooks --nbval-lax -n 2 --dist loadfile -p no:cacheprovider
+	ISOLEARN_STATIC=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest tests notebooks --nbval-lax -n 2 --dist loadfile -p no:cacheprovider
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks

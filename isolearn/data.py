@@ -7,6 +7,7 @@ network. Tensors follow the course's shape notation: images ``(n, c, h, w)``, po
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -46,13 +47,15 @@ def digits(
 
 
 def toy2d(
-    kind: str = "moons", n: int = 512, classes: int = 2, noise: float = 0.1, seed: int = 0
+    kind: str = "moons", n: int = 512, classes: int = 2, noise: float = 0.1, seed: int = 0,
+    winding: float = 3.0
 ) -> TensorDataset:
     """A 2-D classification toy set: points ``(n, 2)`` float32 and labels ``(n,)`` int64.
 
     ``kind`` is one of ``moons`` and ``circles`` (two classes only), ``spirals`` (``classes`` arms
     winding around the origin) and ``blobs`` (``classes`` Gaussian clusters). ``noise`` is the
     standard deviation of the Gaussian jitter, in the units of the data (which spans about [-1, 1]).
+    ``winding`` is how far each spiral arm turns, in radians, from the centre to the rim.
     """
     from sklearn.datasets import make_blobs, make_circles, make_moons
 
@@ -77,11 +80,11 @@ def toy2d(
         angles = 2 * math.pi * np.arange(classes) / classes + rng.uniform(0, 2 * math.pi)
         centers = 0.7 * np.stack([np.cos(angles), np.sin(angles)], axis=1)
         x, y = make_blobs(n, centers=centers, cluster_std=max(noise, 1e-6), random_state=seed)
-    else:  # spirals: arm k is r = t, angle = 2πk/K + 3t, for t in (0, 1]
+    else:  # spirals: arm k is r = t, angle = 2πk/K + winding·t, for t in (0, 1]
         rng = np.random.default_rng(seed)
         y = np.arange(n) % classes
         t = np.sqrt(rng.uniform(0.02, 1.0, n))  # denser near the centre is harder; sqrt evens it
-        angle = 2 * math.pi * y / classes + 3.0 * t
+        angle = 2 * math.pi * y / classes + winding * t
         x = t[:, None] * np.stack([np.cos(angle), np.sin(angle)], axis=1)
         x = x + noise * rng.standard_normal(x.shape)
     return TensorDataset(torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.int64))
@@ -133,3 +136,229 @@ def sample_photo(name: str = "china", size: int = 128) -> torch.Tensor:
     top, left = (h - side) // 2, (w - side) // 2
     square = gray[..., top: top + side, left: left + side]
     return F.interpolate(square, size=(size, size), mode="bilinear", antialias=True)[0].clamp(0, 1)
+
+
+# --- real datasets: downloaded once with pooch, verified by SHA-256, cached --------------------
+#
+# MNIST and Fashion-MNIST come as four gzipped IDX files each, CIFAR-10 as one tar.gz of Python
+# pickles. Each file is listed with its SHA-256; a download is written to a temporary name in the
+# cache folder, verified, and only then renamed (pooch does this), so the cache never holds a
+# partial or corrupt file. Where each hash comes from:
+#
+# - MNIST: tensorflow/datasets, tensorflow_datasets/url_checksums/mnist.txt (the cvdf mirror, with
+#   sizes), and the same four hashes for the ossci-datasets S3 mirror that torchvision uses in
+#   ankane/torchvision-ruby, lib/torchvision/datasets/mnist.rb.
+# - Fashion-MNIST: tensorflow/datasets, tensorflow_datasets/url_checksums/fashion_mnist.txt (Zalando's
+#   S3 website, with sizes). The second mirror is the copy committed in zalandoresearch/fashion-mnist,
+#   data/fashion/; public code pins the same four hashes for it, but we could not download it here.
+# - CIFAR-10 (python version): keras-team/keras, keras/src/datasets/cifar10.py (file_hash of
+#   https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz, 170,498,071 bytes).
+
+DATA_ENV = "ISOLEARN_DATA"
+DOWNLOAD_TIMEOUT = (5, 30)  # seconds to connect, and between two packets: offline fails fast
+
+REMOTE: dict[str, dict] = {
+    "mnist": {
+        "mirrors": ("https://ossci-datasets.s3.amazonaws.com/mnist/",
+                    "https://storage.googleapis.com/cvdf-datasets/mnist/"),
+        "files": {
+            "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+            "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+            "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+            "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+        },
+    },
+    "fashion_mnist": {
+        "mirrors": ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+                    "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/"),
+        "files": {
+            "train-images-idx3-ubyte.gz": "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+            "train-labels-idx1-ubyte.gz": "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+            "t10k-images-idx3-ubyte.gz": "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+            "t10k-labels-idx1-ubyte.gz": "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+        },
+    },
+    "cifar10": {
+        "mirrors": ("https://www.cs.toronto.edu/~kriz/",),
+        "files": {
+            "cifar-10-python.tar.gz": "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce",
+        },
+    },
+}
+
+FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                         "Sneaker", "Bag", "Ankle boot")
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
+                   "truck")
+
+
+class DownloadError(ConnectionError):
+    """A dataset could not be downloaded (offline, every mirror down, or a checksum mismatch)."""
+
+
+def data_dir() -> Path:
+    """Where downloads are cached: ``$ISOLEARN_DATA`` if set, else the user cache folder
+    (``~/.cache/isolearn`` on Linux)."""
+    import os
+
+    import pooch
+
+    return Path(os.environ.get(DATA_ENV) or pooch.os_cache("isolearn"))
+
+
+def _downloader():
+    import pooch
+
+    from isolearn.runtime import static
+
+    return pooch.HTTPDownloader(progressbar=not static(), chunk_size=1 << 20, timeout=DOWNLOAD_TIMEOUT)
+
+
+def fetch(name: str) -> dict[str, Path]:
+    """The files of dataset ``name`` (a key of ``REMOTE``) as ``{file name: local path}``.
+
+    A cached file whose SHA-256 matches is used as it is; otherwise each mirror is tried in
+    turn. Raises :class:`DownloadError`, naming the offline alternative, if none succeeds.
+    """
+    import pooch
+    import requests
+
+    if name not in REMOTE:
+        raise ValueError(f"fetch: name={name!r} is unknown; choose one of {', '.join(REMOTE)}")
+    folder = data_dir() / name
+    paths: dict[str, Path] = {}
+    for file, sha256 in REMOTE[name]["files"].items():
+        problems, offline = [], True
+        for base in REMOTE[name]["mirrors"]:
+            try:
+                paths[file] = Path(pooch.retrieve(base + file, known_hash=f"sha256:{sha256}", fname=file,
+                                                  path=folder, downloader=_downloader()))
+                break
+            except (requests.RequestException, OSError, ValueError) as error:  # ValueError: hash
+                unreachable = isinstance(error, (requests.ConnectionError, requests.Timeout))
+                offline &= unreachable
+                reason = "cannot reach the server" if unreachable else str(error).splitlines()[0][:200]
+                problems.append(f"{base + file}: {type(error).__name__}, {reason}")
+        else:
+            raise DownloadError(
+                f"{name}: could not download {file} " + ("(no network?)" if offline else "from any mirror")
+                + ":\n  " + "\n  ".join(problems)
+                + f"\nNothing was written to the cache {folder}. Offline, use isolearn.data.digits() "
+                f"(bundled with scikit-learn, no download), or copy {file} into that folder "
+                f"(set {DATA_ENV} to choose it).")
+    return paths
+
+
+_IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
+              0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+
+
+def read_idx(path) -> np.ndarray:
+    """An IDX file (gzipped if its name ends in .gz) as a NumPy array.
+
+    The format of LeCun's MNIST files: two zero bytes, a type code (0x08 = unsigned byte), the
+    number of dimensions ``k``, then ``k`` big-endian 32-bit sizes, then the values in C order.
+    """
+    import gzip
+    import struct
+
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    if len(data) < 4 or data[:2] != b"\x00\x00" or data[2] not in _IDX_TYPES:
+        raise ValueError(f"read_idx: {path} is not an IDX file (it starts with {data[:4].hex()}, "
+                         "expected 0000 then a type code such as 08)")
+    k = data[3]
+    dims = struct.unpack(f">{k}I", data[4: 4 + 4 * k])
+    values = np.frombuffer(data, _IDX_TYPES[data[2]], offset=4 + 4 * k)
+    if values.size != math.prod(dims):
+        raise ValueError(f"read_idx: {path} declares shape {dims} ({math.prod(dims)} values) but "
+                         f"holds {values.size}; the file is truncated, delete it and download again")
+    return values.reshape(dims)
+
+
+def _idx_dataset(paths: dict, images: str, labels: str) -> TensorDataset:
+    x = torch.from_numpy(read_idx(paths[images]).copy()).unsqueeze(1)  # (n, 1, 28, 28) uint8
+    y = torch.from_numpy(read_idx(paths[labels]).astype(np.int64))  # (n,)
+    if len(x) != len(y):
+        raise ValueError(f"{images} holds {len(x)} images but {labels} {len(y)} labels")
+    return TensorDataset(x.float() / 255, y)
+
+
+def _idx_pair(name: str) -> tuple[TensorDataset, TensorDataset]:
+    paths = fetch(name)
+    return (_idx_dataset(paths, "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+            _idx_dataset(paths, "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"))
+
+
+def mnist() -> tuple[TensorDataset, TensorDataset]:
+    """MNIST handwritten digits (LeCun et al. 1998) as ``(train, test)``: 60,000 and 10,000
+    images ``(n, 1, 28, 28)`` float32 in [0, 1], labels ``(n,)`` int64 in 0..9.
+
+    Downloads 11 MB once (see :func:`fetch`); offline, use :func:`digits`."""
+    return _idx_pair("mnist")
+
+
+def fashion_mnist() -> tuple[TensorDataset, TensorDataset]:
+    """Fashion-MNIST (Xiao et al. 2017), Zalando's drop-in replacement for MNIST: the same
+    shapes, ten kinds of clothing (``FASHION_MNIST_CLASSES``). Downloads 30 MB once."""
+    return _idx_pair("fashion_mnist")
+
+
+def read_cifar10(archive) -> tuple[TensorDataset, TensorDataset]:
+    """The CIFAR-10 python archive (a tar.gz of pickled batches) as ``(train, test)``.
+
+    ``data_batch_1`` .. ``data_batch_5`` form the training set and ``test_batch`` the test set;
+    each holds ``data``, rows of 3072 bytes (1024 red, then green, then blue values, each a 32x32
+    image in row order), and ``labels``. The archive is read in place, nothing is extracted.
+    Unpickling runs no foreign code only because :func:`fetch` verified the archive's SHA-256.
+    """
+    import pickle
+    import tarfile
+
+    from einops import rearrange
+
+    def batch(tar, member):
+        with tar.extractfile(f"cifar-10-batches-py/{member}") as f:
+            d = pickle.load(f, encoding="bytes")
+        x = rearrange(np.asarray(d[b"data"], dtype=np.uint8), "n (c h w) -> n c h w", c=3, h=32, w=32)
+        return torch.from_numpy(x.copy()), torch.as_tensor(d[b"labels"], dtype=torch.int64)
+
+    with tarfile.open(archive, "r:gz") as tar:
+        train = [batch(tar, f"data_batch_{i}") for i in range(1, 6)]
+        x_test, y_test = batch(tar, "test_batch")
+    x_train = torch.cat([x for x, _ in train])  # (50000, 3, 32, 32) uint8
+    y_train = torch.cat([y for _, y in train])
+    return TensorDataset(x_train.float() / 255, y_train), TensorDataset(x_test.float() / 255, y_test)
+
+
+def cifar10() -> tuple[TensorDataset, TensorDataset]:
+    """CIFAR-10 (Krizhevsky 2009) as ``(train, test)``: 50,000 and 10,000 colour images
+    ``(n, 3, 32, 32)`` float32 in [0, 1] (0.6 GB and 0.12 GB in memory), labels in 0..9 naming
+    ``CIFAR10_CLASSES``. Downloads 163 MB once; offline, use :func:`digits`."""
+    return read_cifar10(fetch("cifar10")["cifar-10-python.tar.gz"])
+
+
+class CropFlip(Dataset):
+    """The standard CIFAR augmentation of He et al. 2016 (sec. 4.2): pad 4 zero pixels on each
+    side, cut a random crop of the original size (equivalently: shift by up to 4 pixels), and
+    flip it left-right with probability 1/2 (``flip=False`` for digits and letters, which a mirror
+    changes). A fresh draw every time an image is read."""
+
+    def __init__(self, data: Dataset, padding: int = 4, flip: bool = True, seed: int = 0):
+        if not isinstance(padding, int) or padding < 0:
+            raise ValueError(f"CropFlip: padding={padding!r} must be an int >= 0, e.g. 4")
+        self.x, self.y = tensors(data)
+        self.padding, self.flip = padding, flip
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        p = self.padding
+        dy, dx = torch.randint(-p, p + 1, (2,), generator=self.generator).tolist()
+        x = shift(self.x[i], dy, dx)  # (c, h, w): pad + crop = a shift with zeros coming in
+        if self.flip and torch.rand((), generator=self.generator) < 0.5:
+            x = x.flip(-1)  # left-right
+        return x, self.y[i]

@@ -40,16 +40,22 @@ class Table:
     def __str__(self) -> str:
         cells = [self.columns] + [[_fmt(v) for v in r] for r in self.rows]
         widths = [max(len(row[i]) for row in cells) for i in range(len(self.columns))]
-        line = lambda row: "  ".join(c.rjust(w) for c, w in zip(row, widths))  # noqa: E731
+        numeric = [all(isinstance(r[i], (int, float)) for r in self.rows) for i in range(len(widths))]
+
+        def line(row):  # numbers right-aligned, text left-aligned
+            return "  ".join(c.rjust(w) if num else c.ljust(w)
+                             for c, w, num in zip(row, widths, numeric)).rstrip()
+
         out = [line(cells[0]), "  ".join("-" * w for w in widths)] + [line(r) for r in cells[1:]]
         return "\n".join(([self.title] if self.title else []) + out)
 
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in r) + "</tr>"
-                       for r in self.rows)
+        pad = 'style="padding: 0.2em 0.8em"'
+        head = "".join(f"<th {pad}>{html.escape(c)}</th>" for c in self.columns)
+        body = "".join("<tr>" + "".join(f"<td {pad}>{html.escape(_fmt(v))}</td>" for v in r)
+                       + "</tr>" for r in self.rows)
         caption = f"<caption>{html.escape(self.title)}</caption>" if self.title else ""
         return (f'<table class="isolearn-table">{caption}<thead><tr>{head}</tr></thead>'
                 f"<tbody>{body}</tbody></table>")

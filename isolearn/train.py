@@ -76,10 +76,14 @@ def evaluate(model: nn.Module, data: Dataset | DataLoader, device: torch.device 
 
 def fit(model: nn.Module, train: Dataset | DataLoader, test: Dataset | DataLoader | None = None,
         epochs: int = 10, lr: float = 1e-3, batch_size: int = 64, weight_decay: float = 0.0,
-        device: torch.device | None = None, seed: int = 0, progress: bool = True) -> History:
+        device: torch.device | None = None, seed: int = 0, progress: bool = True,
+        schedule: str = "constant") -> History:
     """Train ``model`` for classification with AdamW and cross-entropy; evaluate after each epoch.
 
     ``train``/``test`` are Datasets (batched here, shuffled with ``seed``) or ready DataLoaders.
+    ``schedule="cosine"`` lowers the learning rate from ``lr`` to 0 along half a cosine over all
+    steps (Loshchilov & Hutter 2017), so the last epochs take small steps and the final weights
+    (and batch-norm statistics) settle instead of jumping from epoch to epoch.
     Returns a :class:`History`. A progress bar shows the epochs: a widget in a live notebook,
     one summary line in the book and in tests.
     """
@@ -89,10 +93,14 @@ def fit(model: nn.Module, train: Dataset | DataLoader, test: Dataset | DataLoade
         raise ValueError(f"fit: epochs={epochs!r} must be a positive int")
     if lr <= 0:
         raise ValueError(f"fit: lr={lr!r} must be > 0, e.g. 1e-3")
+    if schedule not in ("constant", "cosine"):
+        raise ValueError(f"fit: schedule={schedule!r} must be 'constant' or 'cosine'")
     device = device or best_device()
     model.to(device)
     batches = train if isinstance(train, DataLoader) else loader(train, batch_size, True, seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    scheduler = (torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs * len(batches))
+                 if schedule == "cosine" else None)
     history, start = History(), time.perf_counter()
     bar = tqdm(range(epochs), desc="epochs", disable=not progress or static())
     for _ in bar:
@@ -105,6 +113,8 @@ def fit(model: nn.Module, train: Dataset | DataLoader, test: Dataset | DataLoade
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
             total_loss += loss.item() * len(y)
             correct += (logits.argmax(1) == y).sum().item()
             n += len(y)

@@ -136,3 +136,298 @@ def sliding_kernel_animation(image: torch.Tensor, kernel: torch.Tensor, interval
     html = animation.to_jshtml(default_mode="loop")
     plt.close(fig)
     return HTML(html)
+
+
+def _cuboid(ax, x: float, side: float, thickness: float, color, depth: float = 0.45) -> None:
+    """A box seen from the front-right: ``thickness`` along x (channels), ``side`` tall and
+    ``depth·side`` deep (both spatial axes); its front face is centred on y = 0."""
+    from matplotlib.patches import Polygon
+
+    dx, dy = depth * side * 0.8, depth * side * 0.6  # the oblique axis
+    y0, y1, x1 = -side / 2, side / 2, x + thickness
+    faces = [[(x, y0), (x1, y0), (x1, y1), (x, y1)],                       # front
+             [(x, y1), (x1, y1), (x1 + dx, y1 + dy), (x + dx, y1 + dy)],   # top
+             [(x1, y0), (x1 + dx, y0 + dy), (x1 + dx, y1 + dy), (x1, y1)]]  # right
+    for face, shade in zip(faces, (1.0, 0.85, 0.7)):
+        rgb = [min(1.0, v * shade) for v in color[:3]]
+        ax.add_patch(Polygon(face, closed=True, fc=rgb, ec="0.25", lw=0.8))
+
+
+def pyramid_figure(tables: dict, width: float = 11.0, row_height: float = 2.2) -> plt.Figure:
+    """The classic pyramid picture, one row per network: every map ``(c, h, w)`` of a
+    :func:`~isolearn.models.cnn.stage_table` (the input, then each stage) drawn as a box whose
+    height and depth grow with the spatial size (side ∝ √h) and whose thickness grows with the
+    channels (∝ √c), both relative to the network's largest; each box is labelled with its
+    true shape ``h×w×c``."""
+    rows = []
+    for title, table in tables.items():
+        maps = [(stage, shape) for stage, shape in zip(table.column("stage"), table.column("output shape"))
+                if len(shape) == 3]
+        h_max, c_max = max(s[1] for _, s in maps), max(s[0] for _, s in maps)
+        boxes, x = [], 0.0
+        for stage, (c, h, w) in maps:
+            side, thickness = 2.4 * math.sqrt(h / h_max), 0.15 + 1.6 * math.sqrt(c / c_max)
+            boxes.append((x, side, thickness, stage, (c, h, w)))
+            x += thickness + 0.36 * side + 0.7
+        rows.append((title, boxes, x))
+    right = max(x for _, _, x in rows)
+    width = min(width, row_height * (right + 0.2) / 4.25 + 0.2)  # no empty margin beside the boxes
+    fig, axes = plt.subplots(len(rows), 1, figsize=(width, row_height * len(rows)),
+                             squeeze=False, layout="constrained")
+    cmap = plt.get_cmap("viridis")
+    for ax, (title, boxes, _) in zip(axes[:, 0], rows):
+        for i, (x, side, thickness, stage, (c, h, w)) in enumerate(boxes):
+            color = [0.5 + 0.5 * v for v in cmap(0.2 + 0.7 * i / max(len(boxes) - 1, 1))[:3]]
+            _cuboid(ax, x, side, thickness, color)
+            centre = x + thickness / 2 + 0.18 * side
+            ax.text(centre, -1.4, f"{h}×{w}×{c}", ha="center", va="top", fontsize=9)
+            ax.text(centre, 1.9, stage, ha="center", va="bottom", fontsize=8.5, color="0.3")
+        ax.set_xlim(-0.2, right)
+        ax.set_ylim(-1.95, 2.3)
+        ax.set_aspect("equal")
+        ax.set_axis_off()
+        ax.set_title(title, loc="left", fontsize=11)
+    return fig
+
+
+def feature_pyramid(maps: Sequence[torch.Tensor], names: Sequence[str], channels: int = 6,
+                    image: torch.Tensor | None = None, size: float = 1.15) -> plt.Figure:
+    """Feature maps of one image at every stage, one row per stage: the ``channels`` maps with
+    the largest mean activation of each ``(c, h, w)`` map. Rows shrink in resolution as the
+    pyramid goes down; ``image`` (optional) is drawn at the left of the first row."""
+    ncols = channels + (image is not None)
+    fig, axes = plt.subplots(len(maps), ncols, figsize=(size * ncols + 0.8, size * len(maps)),
+                             squeeze=False, layout="constrained")
+    for row, (fmap, name) in enumerate(zip(maps, names)):
+        fmap = fmap.detach().cpu().float()
+        if fmap.dim() == 4:
+            fmap = fmap[0]
+        strongest = fmap.flatten(1).mean(1).argsort(descending=True)[:channels]
+        cells = list(axes[row])
+        if image is not None:
+            first = cells.pop(0)
+            first.set_axis_off()
+            if row == 0:
+                first.imshow(_as_2d(image).numpy(), cmap="gray")
+                first.set_title("input", fontsize=9)
+        for k, ax in enumerate(cells):
+            ax.set_xticks([]), ax.set_yticks([])
+            if k < len(strongest):
+                show_map(ax, fmap[strongest[k]])
+        h, w = fmap.shape[-2:]
+        cells[0].set_ylabel(f"{name}\n{fmap.shape[0]}×{h}×{w}", fontsize=9)
+    return fig
+
+
+# --- chapter 7: activations as maps of the plane -----------------------------------------------
+
+CLASS_COLORS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442",
+                "#000000", "#999999", "#882255")  # Okabe-Ito, then two more: 10 classes
+
+
+def _lines(ax, curves: torch.Tensor, **style):
+    """Draw polylines ``(m, points, 2)`` as one LineCollection (fast, one artist to update)."""
+    from matplotlib.collections import LineCollection
+
+    collection = LineCollection(curves.detach().cpu().numpy(), **style)
+    ax.add_collection(collection)
+    return collection
+
+
+def plane_maps(fns: dict, lim: float = 3.0, lines: int = 13, radii: Sequence[float] = (1, 2, 3),
+               size: float = 2.9) -> plt.Figure:
+    """What maps ``R² → R²`` do to the plane: a grid over [−lim, lim]² (gray) and the circles of
+    the given ``radii`` (the first, the unit circle, in orange), drawn as they are (left) and as
+    each function in ``fns`` ({title: f}, f acting on points ``(n, 2)``) maps them."""
+    from isolearn.planar import circle, grid_lines
+
+    grid = grid_lines(lim, lines)  # (2·lines, points, 2)
+    circles = torch.stack([circle(r) for r in radii])  # (len(radii), points, 2)
+    panels = {"input plane": lambda p: p, **fns}
+    fig, axes = plt.subplots(1, len(panels), figsize=(size * len(panels), size + 0.25),
+                             layout="constrained")
+    for ax, (title, fn) in zip(axes, panels.items()):
+        with torch.no_grad():
+            mapped_grid = fn(grid.reshape(-1, 2)).reshape(grid.shape)
+            mapped_circles = fn(circles.reshape(-1, 2)).reshape(circles.shape)
+        _lines(ax, mapped_grid, colors="0.6", linewidths=0.7)
+        colors = ["#e69f00"] + ["#0072b2"] * (len(radii) - 1)
+        _lines(ax, mapped_circles, colors=colors, linewidths=[2.0] + [1.2] * (len(radii) - 1))
+        bound = mapped_grid.abs().max().item() * 1.08
+        ax.set(xlim=(-bound, bound), ylim=(-bound, bound), title=title)
+        ax.set_aspect("equal")
+        ax.tick_params(labelsize=8)
+    return fig
+
+
+def _limits(clouds: Sequence[torch.Tensor]) -> tuple[float, float, float, float]:
+    """Square axis limits that hold every cloud of points ``(n, 2)`` (1st–99th percentiles)."""
+    points = torch.cat(list(clouds))
+    lo, hi = torch.quantile(points, 0.01, dim=0), torch.quantile(points, 0.99, dim=0)
+    centre, half = (lo + hi) / 2, (hi - lo).max().item() / 2 * 1.2 + 1e-3
+    return (centre[0].item() - half, centre[0].item() + half,
+            centre[1].item() - half, centre[1].item() + half)
+
+
+def warp_animation(runs: dict, labels: torch.Tensor, grid_shape: tuple[int, int],
+                   layers: Sequence[int] = (1, -1), member: int | str = "best",
+                   interval: int = 300, dpi: int = 70, size: float = 2.3, regions: int = 60):
+    """An HTML/JS animation of training: how each network's hidden layers warp the plane.
+
+    ``runs`` maps a title to the snapshots of :func:`isolearn.planar.train_snapshots` (one
+    column each), recorded with the probe ``[grid points; data points]``: the first
+    ``lines × points`` probe points form ``grid_shape = (lines, points)`` polylines, the rest are
+    the data, coloured by ``labels``. One row per hidden layer in ``layers`` (indices into
+    ``Snapshot.states``); the last hidden layer also shows the read-out's class regions, shaded.
+    Each frame zooms to the data. For a stack of networks, ``member`` is the index of the one
+    to show, or ``"best"``: the one with the highest final training accuracy. Frames are JPEG,
+    which keeps the page small.
+    """
+    import os
+    import tempfile
+
+    from IPython.display import HTML
+    from matplotlib.animation import HTMLWriter
+    from matplotlib.colors import ListedColormap
+
+    lines, points = grid_shape
+    n_grid = lines * points
+    classes = int(labels.max()) + 1
+    cmap = ListedColormap(CLASS_COLORS[:classes])
+    colors = [CLASS_COLORS[int(c)] for c in labels]
+    n_states = len(next(iter(runs.values()))[0].states)
+    rows = [layer % n_states for layer in layers]
+    fig, axes = plt.subplots(len(rows), len(runs), dpi=dpi, squeeze=False, layout="constrained",
+                             figsize=(size * len(runs), size * len(rows) + 0.3))
+    frames = min(len(snaps) for snaps in runs.values())
+    update = []
+    for col, (title, snaps) in enumerate(runs.items()):
+        pick = member
+        if pick == "best":
+            final = snaps[-1].accuracy
+            pick = int(final.argmax()) if final.dim() else 0
+        for row, layer in enumerate(rows):
+            ax = axes[row, col]
+            states = [s.states[layer] for s in snaps]
+            states = [h[pick] if h.dim() == 3 else h for h in states]  # (probe, 2) each
+            ax.set(xticks=[], yticks=[])
+            ax.set_aspect("equal")
+            if col == 0:
+                ax.set_ylabel(f"hidden layer {layer}", fontsize=9)
+            shade = None
+            if layer == n_states - 1:  # the read-out sees this layer: shade its decisions
+                shade = ax.imshow(torch.zeros(regions, regions).numpy(), origin="lower",
+                                  cmap=cmap, vmin=-0.5, vmax=classes - 0.5, alpha=0.18,
+                                  interpolation="nearest", aspect="auto")
+            grid = _lines(ax, states[0][:n_grid].reshape(lines, points, 2), colors="0.45",
+                          linewidths=0.5)
+            dots = ax.scatter(*states[0][n_grid:].T.numpy(), c=colors, s=4, linewidths=0)
+            label = ax.set_title(title, fontsize=9) if row == 0 else None
+
+            def draw(t, ax=ax, snaps=snaps, states=states, shade=shade, grid=grid, dots=dots,
+                     label=label, title=title, pick=pick):
+                snap, h = snaps[t], states[t]
+                limits = _limits([h[n_grid:]])
+                ax.set(xlim=limits[:2], ylim=limits[2:])
+                if shade is not None:
+                    u, v = torch.meshgrid(torch.linspace(*limits[:2], regions),
+                                          torch.linspace(*limits[2:], regions), indexing="xy")
+                    plane = torch.stack([u, v], dim=-1).reshape(-1, 2)  # (regions², 2)
+                    with torch.no_grad():
+                        logits = snap.head(plane)  # (regions², c) or (k, regions², c)
+                    logits = logits[pick] if logits.dim() == 3 else logits
+                    shade.set_data(logits.argmax(-1).reshape(regions, regions).numpy())
+                    shade.set_extent(limits)
+                grid.set_segments(h[:n_grid].reshape(lines, points, 2).numpy())
+                dots.set_offsets(h[n_grid:].numpy())
+                if label is not None:
+                    acc = snap.accuracy[pick] if snap.accuracy.dim() else snap.accuracy
+                    label.set_text(f"{title}\nstep {snap.step}, train acc {acc:.0%}")
+
+            update.append(draw)
+            draw(0)
+
+    # Lay out once, then freeze: redoing the constrained layout for every frame would cost more
+    # than drawing it. We feed the frames to the writer that FuncAnimation.to_jshtml uses.
+    fig.canvas.draw()
+    fig.set_layout_engine("none")
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "animation.html")
+        writer = HTMLWriter(fps=1000 / interval, embed_frames=True, default_mode="once")
+        writer.frame_format = "jpeg"
+        with writer.saving(fig, path, dpi):
+            for t in range(frames):
+                for draw in update:
+                    draw(t)
+                writer.grab_frame()
+        with open(path) as page:
+            html = page.read()
+    plt.close(fig)
+    return HTML(html)
+
+
+def class_scatter(points: dict, labels: torch.Tensor, names: Sequence[str] | None = None,
+                  directions: dict | None = None, ncols: int | None = None, size: float = 2.6,
+                  s: float = 5) -> plt.Figure:
+    """Points in a 2-D activation space, one panel per entry of ``points`` ({title: (n, 2)}),
+    coloured by class, ``ncols`` panels a row. ``directions`` ({title: (angles (K,), strengths
+    (K,))}, see :func:`isolearn.planar.class_directions`) adds an arrow per class from the origin
+    along its mean direction, as long as its strength times the panel's radius."""
+    labels = labels.cpu()
+    classes = int(labels.max()) + 1
+    names = names or [str(c) for c in range(classes)]
+    ncols = ncols or len(points)
+    nrows = math.ceil(len(points) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols + 0.7, size * nrows + 0.1),
+                             squeeze=False, layout="constrained")
+    for ax, (title, h) in zip(axes.flat, points.items()):
+        h = h.detach().cpu()
+        for c in range(classes):
+            ax.scatter(*h[labels == c].T.numpy(), s=s, color=CLASS_COLORS[c], linewidths=0,
+                       alpha=0.7, label=names[c])
+        reach = torch.quantile(h.norm(dim=1), 0.95).item()
+        if directions is not None and title in directions:
+            angles, strengths = directions[title]
+            for c, (a, r) in enumerate(zip(angles.tolist(), strengths.tolist())):
+                ax.annotate("", xy=(reach * r * math.cos(a), reach * r * math.sin(a)),
+                            xytext=(0, 0), arrowprops=dict(arrowstyle="-|>", lw=1.4,
+                                                           color=CLASS_COLORS[c]))
+        ax.axhline(0, color="0.8", lw=0.6, zorder=0)
+        ax.axvline(0, color="0.8", lw=0.6, zorder=0)
+        ax.set_title(title, fontsize=10)
+        ax.set_aspect("equal", adjustable="datalim")
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(points):]:
+        ax.set_axis_off()
+    axes.flat[len(points) - 1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5),
+                                      frameon=False, markerscale=2.5, fontsize=8, title="class")
+    return fig
+
+
+def mixer_table_figure(tokens: int = 6, channels: int = 8) -> plt.Figure:
+    """The Mixer's two mixings on the patches x channels table: token mixing reads a column
+    (one channel across all patches), channel mixing a row (one patch across all channels)."""
+    fig, axes = plt.subplots(1, 2, figsize=(8.5, 3.6), layout="constrained")
+    for ax, kind in zip(axes, ("token", "channel")):
+        ax.set_xlim(-0.5, channels - 0.5), ax.set_ylim(tokens - 0.5, -0.5)
+        for i in range(tokens):
+            for j in range(channels):
+                hit = (j == 2) if kind == "token" else (i == 3)
+                ax.add_patch(plt.Rectangle((j - 0.45, i - 0.45), 0.9, 0.9,
+                                           color="#e69f00" if hit else "#d9e6f2"))
+        ax.set_xticks(range(channels), [f"c{j + 1}" for j in range(channels)], fontsize=8)
+        ax.set_yticks(range(tokens), [f"patch {i + 1}" for i in range(tokens)], fontsize=8)
+        ax.tick_params(length=0)
+        for side in ax.spines.values():
+            side.set_visible(False)
+        if kind == "token":
+            ax.annotate("", xy=(2, tokens - 0.6), xytext=(2, -0.4),
+                        arrowprops=dict(arrowstyle="->", lw=2, color="#0072b2"))
+            ax.set_title("token mixing: one MLP (S -> D_S -> S)\nper channel, shared by all channels",
+                         fontsize=10)
+        else:
+            ax.annotate("", xy=(channels - 0.6, 3), xytext=(-0.4, 3),
+                        arrowprops=dict(arrowstyle="->", lw=2, color="#0072b2"))
+            ax.set_title("channel mixing: one MLP (C -> D_C -> C)\nper patch, shared by all patches",
+                         fontsize=10)
+    return fig

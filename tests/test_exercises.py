@@ -96,3 +96,17 @@ def test_every_solution_in_the_book_passes_its_check(path):
         for name in names:
             verdict = check(name, namespace[name])
             assert verdict.passed, f"{path.name}: the solution of {label} fails: {verdict}"
+
+
+def test_chapter3_exercises_catch_typical_mistakes():
+    no_scaling = check("scaled_dot_product_attention", lambda q, k, v: (q @ k.transpose(-2, -1)).softmax(-1) @ v)
+    assert no_scaling.status == "failed"
+    wrong_axis = check("scaled_dot_product_attention",
+                       lambda q, k, v: (q @ k.transpose(-2, -1) / q.shape[-1] ** 0.5).softmax(-2) @ v)
+    assert wrong_axis.status == "failed"
+    channel_first = check("patchify", lambda x, p: x.reshape(x.shape[0], x.shape[1], x.shape[2] // p, p,
+                                                             x.shape[3] // p, p)
+                          .permute(0, 2, 4, 1, 3, 5).reshape(x.shape[0], -1, p * p * x.shape[1]))
+    assert channel_first.status == "failed"  # (c, p1, p2) order instead of (p1, p2, c)
+    no_cls = check("vit_params", lambda s, p, c, k, d, L, r=4.0: 0)
+    assert no_cls.status == "failed" and "expected 86567656" in no_cls.detail

@@ -53,3 +53,25 @@ def test_throughput_is_positive_and_validates():
     assert throughput(model, torch.zeros(4, 1, 8, 8), repeats=2, backward=True) > 0
     with pytest.raises(ValueError, match="repeats"):
         throughput(model, torch.zeros(1, 1, 8, 8), repeats=0)
+
+
+def test_loglog_slope_recovers_exponents():
+    from isolearn.profile import loglog_slope
+
+    xs = [16, 64, 256, 1024]
+    assert loglog_slope(xs, [3 * x for x in xs]) == pytest.approx(1)
+    assert loglog_slope(xs, [x * x + 0 for x in xs]) == pytest.approx(2)
+    assert 1 < loglog_slope(xs, [100 * x + x * x for x in xs]) < 2
+    with pytest.raises(ValueError, match="two equally long"):
+        loglog_slope([1], [2])
+
+
+def test_best_time_restores_threads_and_takes_the_minimum():
+    from isolearn.profile import best_time
+
+    before = torch.get_num_threads()
+    calls = []
+    seconds = best_time(lambda: calls.append(torch.get_num_threads()), repeats=4)
+    assert seconds >= 0 and calls == [1] * 4 and torch.get_num_threads() == before
+    with pytest.raises(ValueError, match="repeats"):
+        best_time(lambda: None, repeats=0)

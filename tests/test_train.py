@@ -55,3 +55,23 @@ def test_history_plot():
     assert axes[0].get_legend().get_texts()[0].get_text() == "run train"
     plt.close("all")
     assert str(History()) == "History(no epochs)"
+
+
+def test_cosine_schedule_ends_near_zero_and_is_validated(monkeypatch):
+    rates = []
+    step = torch.optim.AdamW.step
+
+    def spy(self, *args, **kwargs):
+        rates.append(self.param_groups[0]["lr"])
+        return step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.AdamW, "step", spy)
+    fit(mlp(), toy2d(n=64), epochs=4, batch_size=16, lr=1e-2, schedule="cosine",
+        device=torch.device("cpu"), progress=False)
+    assert len(rates) == 16 and rates[0] == 1e-2
+    assert all(b < a for a, b in zip(rates, rates[1:])) and rates[-1] < 0.01 * rates[0]
+    rates.clear()
+    fit(mlp(), toy2d(n=64), epochs=2, batch_size=16, lr=1e-2, device=torch.device("cpu"), progress=False)
+    assert rates == [1e-2] * 8  # the default stays constant
+    with pytest.raises(ValueError, match="schedule"):
+        fit(mlp(), toy2d(n=32), schedule="step")

@@ -61,3 +61,34 @@ def test_explorer_display_follows_static_mode(monkeypatch):
     monkeypatch.setenv("ISOLEARN_STATIC", "0")
     explorer._ipython_display_()
     assert isinstance(shown[0], Figure) and type(shown[-1]).__name__ == "VBox"
+
+
+def test_patch_explorer_static_and_live():
+    from isolearn.widgets import PatchExplorer
+
+    explorer = PatchExplorer(torch.rand(1, 16, 16))
+    assert explorer.sizes == [2, 4, 8]
+    fig = explorer.figure()
+    titles = [ax.get_title() for ax in fig.axes]
+    assert "patch 4: 4x4 = 16 tokens" in titles and "as a sequence: the first 16 of 64 tokens" in titles
+    box = explorer.widget()
+    slider = box.children[0]
+    slider.value = 8
+    assert slider.value == 8
+
+
+def test_attention_explorer_maps_sum_to_one():
+    from isolearn.models import create
+    from isolearn.widgets import AttentionExplorer
+
+    model = create("vit_digits", depth=2)
+    explorer = AttentionExplorer(model, torch.rand(3, 1, 8, 8))
+    assert explorer.maps.shape == (3, 2, 4, 4, 4)  # (images, layers, heads, 4x4 patches)
+    # the class token also attends to itself, so its weights over the patches sum to < 1
+    total = explorer.maps.sum(dim=(-1, -2))
+    assert ((total > 0) & (total < 1)).all()
+    assert len(explorer.figure().axes) == 3 * 3
+    box = explorer.widget()
+    image, layer, head = box.children[0].children
+    layer.value, head.value = 1, 2
+    assert all(b.attn.weights is None or not b.attn.keep_weights for b in model.blocks)

@@ -94,6 +94,12 @@ def _difference(expected: Any, got: Any) -> str | None:
         if got.shape != expected.shape:
             return f"expected shape {tuple(expected.shape)}, got shape {tuple(got.shape)}"
         if not torch.allclose(got.double(), expected.double(), rtol=1e-4, atol=1e-4):
+            bad = ~torch.isfinite(got) & torch.isfinite(expected)
+            if bad.any():  # NaN or inf where a number was expected (e.g. 0/0 at the origin)
+                where = tuple(int(i) for i in torch.nonzero(bad)[0])
+                return (f"right shape, but {int(bad.sum())} value(s) are NaN or inf, the first at "
+                        f"index {where} (expected {expected[where].item():.4g}, got "
+                        f"{got[where].item()})")
             err = (got.double() - expected.double()).abs()
             where = tuple(int(i) for i in torch.nonzero(err == err.max())[0])
             return (f"right shape, wrong values: largest error {err.max().item():.3g} at index {where} "
@@ -178,3 +184,8 @@ def check(name: str, fn: Callable, timeout: float = 10.0) -> Verdict:
 
 # Each chapter's exercises live in their own module and register themselves on import.
 from isolearn.exercises import convolution  # noqa: E402,F401  chapter 1
+from isolearn.exercises import vision_transformer  # noqa: E402,F401  chapter 3
+from isolearn.exercises import pyramids  # noqa: E402,F401  chapter 2
+from isolearn.exercises import activations  # noqa: E402,F401  chapter 7
+from isolearn.exercises import mixer  # noqa: E402,F401  chapter 4
+from isolearn.exercises import convmixer  # noqa: E402,F401  chapter 5

@@ -71,3 +71,7 @@ def names() -> list[str]:
 
 
 # Architecture modules register their presets on import; one line per module.
+from isolearn.models import vit  # noqa: E402,F401
+from isolearn.models import mixer  # noqa: E402,F401
+from isolearn.models import cnn  # noqa: E402,F401
+from isolearn.models import convmixer  # noqa: E402,F401

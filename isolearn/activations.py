@@ -1,0 +1,285 @@
+"""Elementwise and isotropic activation functions, and how to measure which symmetries they keep.
+
+An **elementwise** activation applies one scalar function σ to every coordinate separately,
+
+    f(x) = Σᵢ σ(x · eᵢ) eᵢ,
+
+so it is tied to the standard basis e₁, ..., e_d: it commutes with permutations of the
+coordinates, f(Px) = P f(x), but not with rotations. George Bird's *isotropic* activations act on
+the length of the vector and keep its direction (Bird 2025, "Isotropic Deep Learning"),
+
+    f(x) = σ(‖x‖) x / ‖x‖,        f(0) = 0,
+
+and commute with every orthogonal matrix Q: f(Qx) = Q f(x), because ‖Qx‖ = ‖x‖.
+
+How we compute them. With s = ‖x‖², every isotropic activation is x times a scalar *gain*,
+
+    f(x) = g(s) · x,        g(s) = σ(√s) / √s,
+
+which makes the origin easy to handle: for isotropic tanh, g(s) → 1 as s → 0 (tanh r / r → 1),
+and near 0 we evaluate g by its Taylor series instead of dividing 0 by 0. The from-scratch
+formula σ(‖x‖) x/‖x‖ (:func:`isotropic_naive`) gives NaN at x = 0, in the output and in the
+gradient; the versions here are exact at 0 and pass ``torch.autograd.gradcheck`` there in
+float64.
+
+Every function acts over one axis ``dim`` (the feature vector): ``dim=-1`` for ``(b, d)`` and
+tokens ``(b, n, d)``, ``dim=1`` for feature maps ``(b, c, h, w)``.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+import torch.nn as nn
+from einops import einsum
+
+# The activations of the course by name; :func:`activation` builds one.
+NAMES = ("tanh", "relu", "iso_tanh", "iso_relu", "intrinsic_tanh")
+
+
+def _check_dim(x: torch.Tensor, dim: int, fn: str) -> None:
+    if not isinstance(x, torch.Tensor):
+        raise ValueError(f"{fn}: x must be a tensor, got {type(x).__name__}")
+    if not isinstance(dim, int) or not -x.dim() <= dim < max(x.dim(), 1):
+        raise ValueError(f"{fn}: dim={dim!r} is not an axis of x with shape {tuple(x.shape)}; "
+                         f"use the feature axis, e.g. dim=-1 for (b, d) or dim=1 for (b, c, h, w)")
+
+
+def _squared_norm(x: torch.Tensor, dim: int) -> torch.Tensor:
+    return (x * x).sum(dim=dim, keepdim=True)  # (..., 1, ...): s = ‖x‖² over the feature axis
+
+
+def isotropic_naive(x: torch.Tensor,
+                    sigma: Callable[[torch.Tensor], torch.Tensor],
+                    dim: int = -1) -> torch.Tensor:
+    """The definition, from scratch: σ(‖x‖) x / ‖x‖ over axis ``dim``.
+
+    Correct for x ≠ 0, but 0/0 = NaN at the origin, in the output and in
+    the gradient: read it to understand the formula, and compute with
+    :func:`isotropic_tanh` and friends.
+    """
+    _check_dim(x, dim, "isotropic_naive")
+    r = x.norm(dim=dim, keepdim=True)  # (..., 1, ...): one length per vector
+    return sigma(r) * x / r
+
+
+def tanh_gain(s: torch.Tensor) -> torch.Tensor:
+    """g(s) = tanh(√s)/√s: isotropic tanh's gain at squared length s ≥ 0.
+
+    Dividing fails at s = 0 (0/0), and the derivative of tanh(r)/r
+    cancels catastrophically as r → 0 (sech²r/r − tanh r/r²: two huge,
+    nearly equal terms). Below s₀ = √ε (ε: machine epsilon; s₀ ≈ 1.5e-8 in
+    float64, 3.5e-4 in float32) we use the Taylor series
+    1 − s/3 + 2s²/15 − 17s³/315, exact to rounding there; the "double
+    where" keeps √ away from 0, so no gradient becomes inf or NaN.
+    """
+    small = s < torch.finfo(s.dtype).eps ** 0.5
+    if not small.any():  # the usual case: no vector near 0, just divide
+        r = torch.sqrt(s)
+        return torch.tanh(r) / r
+    series = 1 + s * (-1 / 3 + s * (2 / 15 - s * 17 / 315))
+    r = torch.sqrt(torch.where(small, 1.0, s))  # never √0
+    return torch.where(small, series, torch.tanh(r) / r)
+
+
+def isotropic_tanh(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    """Isotropic tanh: tanh(‖x‖) x/‖x‖ over axis ``dim``, with f(0) = 0.
+
+    It squashes every vector into the open unit ball and keeps its direction (elementwise tanh
+    squashes into the cube instead)."""
+    _check_dim(x, dim, "isotropic_tanh")
+    return tanh_gain(_squared_norm(x, dim)) * x
+
+
+def isotropic_relu(x: torch.Tensor, threshold: float | torch.Tensor = 0.1,
+                   dim: int = -1) -> torch.Tensor:
+    """Isotropic ReLU with a threshold b ≥ 0: max(‖x‖ − b, 0) x/‖x‖ over axis ``dim``.
+
+    Vectors shorter than b become 0; longer ones keep their direction and lose b of their
+    length. With b = 0 it is max(‖x‖, 0) x/‖x‖ = x, the identity: ReLU of a length does nothing,
+    so the threshold is what makes it nonlinear. The gain is g = max(1 − b/‖x‖, 0).
+    """
+    _check_dim(x, dim, "isotropic_relu")
+    if not isinstance(threshold, torch.Tensor) and not threshold >= 0:
+        raise ValueError(f"isotropic_relu: threshold={threshold!r} must be >= 0 (a negative one "
+                         "would push the origin outwards and break f(0) = 0); use e.g. 0.1")
+    s = _squared_norm(x, dim)  # (..., 1, ...)
+    r = torch.where(s > 0, torch.sqrt(torch.where(s > 0, s, 1.0)), 0.0)  # ‖x‖, finite gradient
+    active = r >= threshold  # at x = 0 only when b = 0: the identity, with gradient I
+    # divide only where the result is used and 1/r² (in the gradient) cannot overflow
+    safe_r = torch.where(active & (r > torch.finfo(x.dtype).tiny ** 0.25), r, 1.0)
+    return torch.where(active, 1 - threshold / safe_r, 0.0) * x
+
+
+def intrinsic_length(x: torch.Tensor, o: float | torch.Tensor, dim: int = -1) -> torch.Tensor:
+    """‖x; o‖ = √(o + ‖x‖²) over axis ``dim``: a length that never reaches 0 when o > 0."""
+    return torch.sqrt(o + _squared_norm(x, dim))
+
+
+def intrinsic_tanh(x: torch.Tensor, o: float | torch.Tensor = 1.0, dim: int = -1) -> torch.Tensor:
+    """Isotropic tanh with Bird's *intrinsic length* o > 0: tanh(‖x; o‖) x / ‖x; o‖.
+
+    Since ‖x; o‖ ≥ √o > 0 nothing divides by 0, and f is smooth everywhere with f(0) = 0. Near
+    the origin f(x) ≈ (tanh √o / √o) x, a contraction; far away it tends to x/‖x‖, like
+    isotropic tanh. As o → 0 it becomes isotropic tanh."""
+    _check_dim(x, dim, "intrinsic_tanh")
+    if not isinstance(o, torch.Tensor) and not o > 0:
+        raise ValueError(f"intrinsic_tanh: o={o!r} must be > 0 (it is a squared length added "
+                         "under the root); use e.g. o=1.0")
+    length = intrinsic_length(x, o, dim)  # (..., 1, ...), >= √o
+    return torch.tanh(length) / length * x
+
+
+def _short(value: torch.Tensor) -> str:
+    return f"{value.item():.3g}" if value.numel() == 1 else f"<{value.numel()} values>"
+
+
+class _OverDim(nn.Module):
+    """An activation that acts over the feature axis ``dim``."""
+
+    def __init__(self, dim: int = -1):
+        super().__init__()
+        if not isinstance(dim, int):
+            raise ValueError(f"{type(self).__name__}: dim={dim!r} must be an int axis, e.g. -1 or 1")
+        self.dim = dim
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class IsoTanh(_OverDim):
+    """Isotropic tanh as a layer: ``IsoTanh(dim=1)`` for feature maps ``(b, c, h, w)``."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return isotropic_tanh(x, self.dim)
+
+
+class IsoReLU(_OverDim):
+    """Isotropic ReLU with threshold b: max(‖x‖ − b, 0) x/‖x‖. ``learnable=True`` trains b
+    (clamped at 0 in the forward pass, so it stays a valid threshold). The default b = 0.1 lies
+    well below the typical length of a layer's input at PyTorch's default initialisation (0.6 for
+    the 2-D toy sets, 1.6 for the digits' first layer), so a fresh layer is not dead."""
+
+    def __init__(self, threshold: float = 0.1, dim: int = -1, learnable: bool = False):
+        super().__init__(dim)
+        if not threshold >= 0:
+            raise ValueError(f"IsoReLU: threshold={threshold!r} must be >= 0, e.g. 0.1")
+        value = torch.tensor(float(threshold))
+        if learnable:
+            self.threshold = nn.Parameter(value)
+        else:
+            self.register_buffer("threshold", value)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return isotropic_relu(x, self.threshold.clamp(min=0), self.dim)
+
+    def extra_repr(self) -> str:
+        return f"threshold={_short(self.threshold)}, dim={self.dim}"
+
+
+class IntrinsicTanh(_OverDim):
+    """Isotropic tanh with a learnable intrinsic length o > 0 (stored as log o, so it stays > 0)."""
+
+    def __init__(self, o: float = 1.0, dim: int = -1, learnable: bool = True):
+        super().__init__(dim)
+        if not o > 0:
+            raise ValueError(f"IntrinsicTanh: o={o!r} must be > 0, e.g. 1.0")
+        log_o = torch.tensor(float(o)).log()
+        if learnable:
+            self.log_o = nn.Parameter(log_o)
+        else:
+            self.register_buffer("log_o", log_o)
+
+    @property
+    def o(self) -> torch.Tensor:
+        return self.log_o.exp()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return intrinsic_tanh(x, self.o, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"o={_short(self.o)}, dim={self.dim}"
+
+
+def activation(name: str, dim: int = -1, **options) -> nn.Module:
+    """A fresh activation layer by name: one of ``tanh``, ``relu`` (elementwise), ``iso_tanh``,
+    ``iso_relu`` (options: threshold, learnable) and ``intrinsic_tanh`` (options: o, learnable).
+    ``dim`` is the feature axis of the isotropic ones (elementwise ones ignore it)."""
+    builders = {"tanh": lambda: nn.Tanh(), "relu": lambda: nn.ReLU(),
+                "iso_tanh": lambda: IsoTanh(dim), "iso_relu": lambda: IsoReLU(dim=dim, **options),
+                "intrinsic_tanh": lambda: IntrinsicTanh(dim=dim, **options)}
+    if name not in builders:
+        raise ValueError(f"activation: name={name!r} is unknown; choose one of {', '.join(NAMES)}")
+    if options and name not in ("iso_relu", "intrinsic_tanh"):
+        raise ValueError(f"activation: {name!r} takes no options, got {sorted(options)}")
+    return builders[name]()
+
+
+def is_activation(module: nn.Module) -> bool:
+    """True for the activation layers of this module and PyTorch's tanh and ReLU."""
+    return isinstance(module, (nn.Tanh, nn.ReLU, _OverDim))
+
+
+# ---------------------------------------------------------------------------------------------
+# Measuring symmetry: ‖f(Gx) − G f(x)‖ for random group elements G
+# ---------------------------------------------------------------------------------------------
+GROUPS = ("rotation", "permutation", "orthogonal")
+
+
+def random_orthogonal(n: int, d: int, generator: torch.Generator | None = None,
+                      dtype: torch.dtype = torch.float64, rotation: bool = True) -> torch.Tensor:
+    """``n`` Haar-random orthogonal matrices ``(n, d, d)``; rotations (det = +1) if ``rotation``.
+
+    QR of a Gaussian matrix gives an orthogonal Q; multiplying its columns by the signs of R's
+    diagonal makes Q uniformly (Haar) distributed. Flipping one column turns det −1 into +1."""
+    a = torch.randn(n, d, d, generator=generator, dtype=dtype)
+    q, r = torch.linalg.qr(a)
+    q = q * torch.sign(torch.diagonal(r, dim1=-2, dim2=-1))[:, None, :]  # (n, d, d)
+    if rotation:
+        flip = torch.linalg.det(q) < 0  # (n,)
+        q[flip, :, 0] = -q[flip, :, 0]
+    return q
+
+
+def random_permutation(n: int, d: int, generator: torch.Generator | None = None,
+                       dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    """``n`` random permutation matrices ``(n, d, d)``: each row and column holds one 1."""
+    order = torch.rand(n, d, generator=generator).argsort(dim=1)  # (n, d)
+    return torch.eye(d, dtype=dtype)[order]  # (n, d, d)
+
+
+def _check_group_args(group: str, dim: int, n: int) -> None:
+    if group not in GROUPS:
+        raise ValueError(f"equivariance_error: group={group!r} is unknown; choose one of "
+                         f"{', '.join(GROUPS)}")
+    if not isinstance(dim, int) or dim < 2:
+        raise ValueError(f"equivariance_error: dim={dim!r} must be an int >= 2 (no rotations "
+                         "of a line); e.g. dim=8")
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"equivariance_error: n={n!r} must be a positive int, e.g. 256")
+
+
+def equivariance_error(f: Callable[[torch.Tensor], torch.Tensor],
+                       group: str = "rotation", dim: int = 8, n: int = 256,
+                       scale: float = 2.0, seed: int = 0,
+                       dtype: torch.dtype = torch.float64) -> float:
+    """The largest ‖f(Gx) − G f(x)‖ over n random pairs (G, x) in R^dim.
+
+    ``group``: ``rotation`` (Haar-random G in SO(dim)), ``orthogonal``
+    (O(dim): rotations and reflections) or ``permutation``. x ~ N(0, scale²I).
+    ``f`` acts over the last axis of ``(n, dim)``. Rounding-level error
+    means f commutes with the group (it is *equivariant*); anything clearly
+    larger is a counterexample.
+    """
+    _check_group_args(group, dim, n)
+    gen = torch.Generator().manual_seed(seed)
+    if group == "permutation":
+        g = random_permutation(n, dim, gen, dtype)  # (n, d, d)
+    else:
+        g = random_orthogonal(n, dim, gen, dtype, rotation=group == "rotation")
+    x = scale * torch.randn(n, dim, generator=gen, dtype=dtype)  # (n, d)
+    with torch.no_grad():
+        f_of_gx = f(einsum(g, x, "n i j, n j -> n i"))  # (n, d)
+        g_of_fx = einsum(g, f(x), "n i j, n j -> n i")  # (n, d)
+    return (f_of_gx - g_of_fx).norm(dim=1).max().item()

@@ -1,0 +1,69 @@
+"""Attention: every token looks at every other token, weighted by similarity.
+
+Scaled dot-product attention (Vaswani et al. 2017, eq. 1):
+
+    Attention(Q, K, V) = softmax(Q Kᵀ / √d) V
+
+For n tokens, ``Q Kᵀ`` holds n² scores, so the cost grows with the square of the number of
+tokens. Multi-head self-attention projects the tokens into h heads of width d/h, attends in each,
+and mixes the heads back with a linear map.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from einops import rearrange
+
+
+def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+              mask: torch.Tensor | None = None, return_weights: bool = False):
+    """softmax(Q Kᵀ / √d) V from scratch. q: (..., n, d), k: (..., m, d), v: (..., m, d_v).
+
+    ``mask`` follows ``F.scaled_dot_product_attention``: a bool tensor broadcastable to
+    (..., n, m) with True where attention is allowed, or a float tensor added to the scores.
+    Returns (..., n, d_v), and the weights (..., n, m) too if ``return_weights``.
+    """
+    if q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
+        raise ValueError(f"attention: q {tuple(q.shape)}, k {tuple(k.shape)} and v {tuple(v.shape)} "
+                         "must be (..., n, d), (..., m, d) and (..., m, d_v)")
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])  # (..., n, m)
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf")) if mask.dtype == torch.bool else scores + mask
+    weights = scores.softmax(dim=-1)  # each row sums to 1
+    out = weights @ v  # (..., n, d_v)
+    return (out, weights) if return_weights else out
+
+
+class MultiHeadSelfAttention(nn.Module):
+    """Multi-head self-attention on tokens (b, n, d) -> (b, n, d), with h heads of width d/h.
+
+    One Linear makes queries, keys and values for all heads at once (as in the ViT reference
+    code); ``F.scaled_dot_product_attention`` runs the fused kernel. ``fast=False`` runs
+    :func:`attention` instead (the tests prove the two agree), and ``keep_weights=True`` stores
+    the last attention weights (b, h, n, n) in ``self.weights`` for plotting.
+    """
+
+    def __init__(self, dim: int, num_heads: int = 8, qkv_bias: bool = True):
+        super().__init__()
+        if dim % num_heads:
+            raise ValueError(f"MultiHeadSelfAttention: dim={dim} is not divisible by num_heads="
+                             f"{num_heads}; choose num_heads among "
+                             f"{[h for h in range(1, min(dim, 16) + 1) if dim % h == 0]}")
+        self.num_heads = num_heads
+        self.qkv = nn.Linear(dim, 3 * dim, bias=qkv_bias)
+        self.proj = nn.Linear(dim, dim)
+        self.fast, self.keep_weights, self.weights = True, False, None
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        q, k, v = rearrange(self.qkv(x), "b n (three h e) -> three b h n e",
+                            three=3, h=self.num_heads)  # each (b, h, n, d/h)
+        if self.keep_weights or not self.fast:
+            out, self.weights = attention(q, k, v, mask, return_weights=True)
+            self.weights = self.weights.detach() if self.keep_weights else None
+        else:
+            out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)  # (b, h, n, d/h)
+        return self.proj(rearrange(out, "b h n e -> b n (h e)"))  # (b, n, d)

@@ -1,0 +1,57 @@
+"""Chapter 4 exercises: a Mixer block, the parameter count, the transpose trick."""
+
+from __future__ import annotations
+
+import torch
+from einops import rearrange
+
+from isolearn.exercises import Case, exercise
+from isolearn.models.mixer import MixerBlock, MixerConfig, mixer_param_count, mlp
+
+
+def _block(S: int, C: int, seed: int) -> MixerBlock:
+    torch.manual_seed(seed)
+    block = MixerBlock(S, C, tokens_mlp_dim=2 * S, channels_mlp_dim=3 * C)
+    with torch.no_grad():  # non-trivial LayerNorm parameters, so that forgetting one shows
+        for norm in (block.norm1, block.norm2):
+            norm.weight.uniform_(0.5, 1.5)
+            norm.bias.uniform_(-0.5, 0.5)
+    return block.eval()
+
+
+@exercise("mixer_block", "mixer_block(x, block) -> (b, S, C), using block.norm1, block.token_mlp, "
+          "block.norm2 and block.channel_mlp", lambda x, block: block(x))
+def _mixer_block_cases() -> list[Case]:
+    cases = []
+    for n, (b, S, C) in enumerate([(1, 4, 3), (2, 9, 5), (3, 16, 8), (2, 5, 5)]):
+        x = torch.randn(b, S, C, generator=torch.Generator().manual_seed(n))
+        cases.append(Case((x, _block(S, C, n)), f"x: {tuple(x.shape)}, a MixerBlock(S={S}, C={C})"))
+    return cases
+
+
+def _mixer_params_reference(depth, patch_size, hidden_dim, num_tokens, tokens_mlp_dim, channels_mlp_dim,
+                            in_chans=3):
+    side = int(round(num_tokens ** 0.5)) * patch_size
+    return mixer_param_count(MixerConfig(img_size=side, patch_size=patch_size, in_chans=in_chans,
+                                         hidden_dim=hidden_dim, depth=depth, tokens_mlp_dim=tokens_mlp_dim,
+                                         channels_mlp_dim=channels_mlp_dim))
+
+
+@exercise("mixer_params", "mixer_params(depth, patch_size, hidden_dim, num_tokens, tokens_mlp_dim, "
+          "channels_mlp_dim, in_chans=3) -> int (body, no head)", _mixer_params_reference)
+def _mixer_params_cases() -> list[Case]:
+    rows = [(8, 32, 512, 49, 256, 2048), (12, 16, 768, 196, 384, 3072), (32, 14, 1280, 256, 640, 5120),
+            (4, 1, 32, 64, 64, 64, 1), (1, 2, 4, 4, 3, 5, 2)]
+    names = "depth, patch_size, hidden_dim, num_tokens, tokens_mlp_dim, channels_mlp_dim, in_chans".split(", ")
+    return [Case(r, ", ".join(f"{k}={v}" for k, v in zip(names, r))) for r in rows]
+
+
+@exercise("token_mixing", "token_mixing(x, token_mlp) -> (b, S, C), the MLP applied across tokens",
+          lambda x, m: rearrange(m(rearrange(x, "b s c -> b c s")), "b c s -> b s c"))
+def _token_mixing_cases() -> list[Case]:
+    cases = []
+    for n, (b, S, C) in enumerate([(1, 4, 3), (2, 6, 5), (2, 16, 7)]):
+        torch.manual_seed(10 + n)
+        x = torch.randn(b, S, C)
+        cases.append(Case((x, mlp(S, 2 * S)), f"x: {tuple(x.shape)}, token_mlp = mlp({S}, {2 * S})"))
+    return cases

@@ -1,0 +1,51 @@
+"""Chapter 3 exercises: scaled dot-product attention, patchify with a reshape, ViT parameters."""
+
+from __future__ import annotations
+
+import torch
+
+from isolearn.attention import attention
+from isolearn.exercises import Case, exercise
+from isolearn.models.vit import ViTConfig, vit_param_count
+from isolearn.patches import patchify
+
+
+@exercise("scaled_dot_product_attention", "scaled_dot_product_attention(q, k, v) -> (..., n, d_v)",
+          lambda q, k, v: attention(q, k, v))
+def _attention_cases() -> list[Case]:
+    gen = torch.Generator().manual_seed(3)
+    cases = []
+    for lead, n, m, d, dv in [((), 3, 3, 2, 2), ((2,), 5, 5, 4, 4), ((2, 3), 6, 4, 8, 5), ((1,), 1, 7, 16, 3)]:
+        q = torch.randn(*lead, n, d, generator=gen)
+        k = torch.randn(*lead, m, d, generator=gen)
+        v = torch.randn(*lead, m, dv, generator=gen)
+        cases.append(Case((q, k, v), f"q: {tuple(q.shape)}, k: {tuple(k.shape)}, v: {tuple(v.shape)}"))
+    # large scores: without the 1/√d scaling (or with √d misplaced) the answer differs clearly
+    q = 3 * torch.randn(2, 4, 64, generator=gen)
+    cases.append(Case((q, q, torch.randn(2, 4, 3, generator=gen)), "q = k: (2, 4, 64), v: (2, 4, 3)"))
+    return cases
+
+
+@exercise("patchify", "patchify(x, p) -> (b, n, p·p·c)", patchify)
+def _patchify_cases() -> list[Case]:
+    gen = torch.Generator().manual_seed(4)
+    cases = []
+    for b, c, h, w, p in [(1, 1, 4, 4, 2), (2, 3, 8, 8, 4), (2, 3, 6, 9, 3), (1, 2, 8, 4, 1), (1, 3, 4, 4, 4)]:
+        x = torch.randn(b, c, h, w, generator=gen)
+        cases.append(Case((x, p), f"x: {tuple(x.shape)}, p={p}"))
+    return cases
+
+
+def _vit_params_reference(img_size, patch_size, in_chans, num_classes, embed_dim, depth, mlp_ratio=4.0):
+    return vit_param_count(ViTConfig(img_size=img_size, patch_size=patch_size, in_chans=in_chans,
+                                     num_classes=num_classes, embed_dim=embed_dim, depth=depth,
+                                     num_heads=1, mlp_ratio=mlp_ratio))
+
+
+@exercise("vit_params", "vit_params(img_size, patch_size, in_chans, num_classes, embed_dim, depth, "
+          "mlp_ratio) -> int", _vit_params_reference)
+def _vit_params_cases() -> list[Case]:
+    configs = [(224, 16, 3, 1000, 768, 12, 4.0), (224, 16, 3, 1000, 192, 12, 4.0), (8, 2, 1, 10, 64, 4, 2.0),
+               (32, 4, 3, 10, 128, 6, 4.0), (224, 14, 3, 1000, 1280, 32, 4.0), (16, 16, 1, 2, 8, 1, 1.0)]
+    names = "img_size, patch_size, in_chans, num_classes, embed_dim, depth, mlp_ratio".split(", ")
+    return [Case(cfg, ", ".join(f"{k}={v}" for k, v in zip(names, cfg))) for cfg in configs]

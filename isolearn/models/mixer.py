@@ -1,0 +1,114 @@
+"""MLP-Mixer (Tolstikhin et al. 2021): only MLPs, applied alternately across tokens and channels.
+
+The image becomes a table X of S patches (rows) by C channels (columns). Each block mixes the
+table twice, with residual connections (the paper's equation 1):
+
+    U_{*,i} = X_{*,i} + W₂ σ(W₁ LayerNorm(X)_{*,i}),  for i = 1..C   (token mixing: per column)
+    Y_{j,*} = U_{j,*} + W₄ σ(W₃ LayerNorm(U)_{j,*}),  for j = 1..S   (channel mixing: per row)
+
+Token mixing shares one MLP (S -> D_S -> S) across all channels; channel mixing shares one MLP
+(C -> D_C -> C) across all tokens. No attention, no position embedding: the token-mixing MLP
+sees the patch positions through its weights.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, fields
+
+import torch
+import torch.nn as nn
+from einops import rearrange
+
+from isolearn.models import register
+from isolearn.patches import PatchEmbed
+
+
+@dataclass
+class MixerConfig:
+    img_size: int = 224
+    patch_size: int = 16
+    in_chans: int = 3
+    num_classes: int = 1000
+    hidden_dim: int = 768  # C: channels per token
+    depth: int = 12  # the number of Mixer blocks
+    tokens_mlp_dim: int = 384  # D_S: hidden width of the token-mixing MLP
+    channels_mlp_dim: int = 3072  # D_C: hidden width of the channel-mixing MLP
+
+    @property
+    def num_tokens(self) -> int:  # S
+        return (self.img_size // self.patch_size) ** 2
+
+
+def mlp(dim: int, hidden: int) -> nn.Sequential:
+    """The MLP of both mixings: Dense(dim -> hidden), GELU, Dense(hidden -> dim)."""
+    return nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim))
+
+
+class MixerBlock(nn.Module):
+    """One Mixer block on the patches x channels table: (b, S, C) -> (b, S, C)."""
+
+    def __init__(self, num_tokens: int, hidden_dim: int, tokens_mlp_dim: int, channels_mlp_dim: int):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(hidden_dim, eps=1e-6)
+        self.token_mlp = mlp(num_tokens, tokens_mlp_dim)
+        self.norm2 = nn.LayerNorm(hidden_dim, eps=1e-6)
+        self.channel_mlp = mlp(hidden_dim, channels_mlp_dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = rearrange(self.norm1(x), "b s c -> b c s")  # each channel's column becomes a row
+        x = x + rearrange(self.token_mlp(y), "b c s -> b s c")  # token mixing, shared over c
+        return x + self.channel_mlp(self.norm2(x))  # channel mixing, shared over s
+
+
+class MLPMixer(nn.Module):
+    """Images (b, c, h, w) -> logits (b, num_classes): stem, blocks, LayerNorm, mean, head."""
+
+    def __init__(self, config: MixerConfig | None = None, **overrides):
+        super().__init__()
+        self.config = c = config or MixerConfig(**overrides)
+        self.stem = PatchEmbed(c.img_size, c.patch_size, c.in_chans, c.hidden_dim)  # (b, S, C)
+        self.blocks = nn.Sequential(*[MixerBlock(c.num_tokens, c.hidden_dim, c.tokens_mlp_dim,
+                                                 c.channels_mlp_dim) for _ in range(c.depth)])
+        self.norm = nn.LayerNorm(c.hidden_dim, eps=1e-6)
+        self.head = nn.Linear(c.hidden_dim, c.num_classes)
+        nn.init.zeros_(self.head.weight)  # as in the reference code
+        nn.init.zeros_(self.head.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.norm(self.blocks(self.stem(x)))  # (b, S, C)
+        return self.head(x.mean(dim=1))  # mean over tokens: (b, C) -> (b, num_classes)
+
+
+def mixer_param_count(c: MixerConfig, head: bool = False) -> int:
+    """Parameters by formula. The paper's Table 1 counts the body only (``head=False``)."""
+    S, C, DS, DC = c.num_tokens, c.hidden_dim, c.tokens_mlp_dim, c.channels_mlp_dim
+    stem = (c.patch_size ** 2 * c.in_chans + 1) * C
+    block = 2 * 2 * C + (S * DS + DS + DS * S + S) + (C * DC + DC + DC * C + C)
+    body = stem + c.depth * block + 2 * C
+    return body + ((C + 1) * c.num_classes if head else 0)
+
+
+def _mixer_preset(name: str, description: str, **shape) -> None:
+    """Register a Mixer preset; every MixerConfig field remains an override."""
+    def build(**overrides) -> MLPMixer:
+        return MLPMixer(MixerConfig(**{**shape, **overrides}))
+
+    build.__signature__ = inspect.Signature(
+        [inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=shape.get(f.name, f.default))
+         for f in fields(MixerConfig)])
+    register(name, description)(build)
+
+
+# Table 1 of the paper: (blocks, patch, C, D_S, D_C) and the body's parameters in millions.
+_TABLE1 = {"s32": (8, 32, 512, 256, 2048, 19), "s16": (8, 16, 512, 256, 2048, 18),
+           "b32": (12, 32, 768, 384, 3072, 60), "b16": (12, 16, 768, 384, 3072, 59),
+           "l32": (24, 32, 1024, 512, 4096, 206), "l16": (24, 16, 1024, 512, 4096, 207),
+           "h14": (32, 14, 1280, 640, 5120, 431)}
+for _key, (_depth, _patch, _c, _ds, _dc, _m) in _TABLE1.items():
+    _mixer_preset(f"mixer_{_key}_224", f"Mixer-{_key[0].upper()}/{_patch}: {_depth} blocks, C={_c}, "
+                  f"D_S={_ds}, D_C={_dc}, {_m} M params (body)", patch_size=_patch, hidden_dim=_c,
+                  depth=_depth, tokens_mlp_dim=_ds, channels_mlp_dim=_dc)
+_mixer_preset("mixer_digits", "a small Mixer for the 8x8 digits: patch 1 (64 tokens), 4 blocks, C=32",
+              img_size=8, patch_size=1, in_chans=1, num_classes=10, hidden_dim=32, depth=4,
+              tokens_mlp_dim=64, channels_mlp_dim=64)

@@ -1,0 +1,145 @@
+"""The Vision Transformer (Dosovitskiy et al. 2021): patches -> tokens -> a column of identical
+Transformer blocks -> a class token (or the mean token) -> a linear head.
+
+Every block maps (b, n, d) to (b, n, d): the architecture is *isotropic*, one shape from the
+first block to the last. Equations of the paper (section 3.1):
+
+    z0 = [x_class; x_p¹E; ...; x_pᴺE] + E_pos                     (1)
+    z'_l = MSA(LN(z_{l-1})) + z_{l-1}                              (2)
+    z_l = MLP(LN(z'_l)) + z'_l                                     (3)
+    y = LN(z_L⁰)                                                   (4)
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, fields
+
+import torch
+import torch.nn as nn
+
+from isolearn.attention import MultiHeadSelfAttention
+from isolearn.models import register
+from isolearn.patches import PatchEmbed
+
+
+@dataclass
+class ViTConfig:
+    img_size: int = 224
+    patch_size: int = 16
+    in_chans: int = 3
+    num_classes: int = 1000
+    embed_dim: int = 768  # d: the width of every token
+    depth: int = 12  # L: the number of blocks
+    num_heads: int = 12
+    mlp_ratio: float = 4.0  # the MLP's hidden width is mlp_ratio · d
+    pool: str = "cls"  # "cls": the class token's output; "mean": the mean over tokens
+
+    def __post_init__(self):
+        if self.pool not in ("cls", "mean"):
+            raise ValueError(f"ViTConfig: pool={self.pool!r} must be 'cls' or 'mean'")
+        for name in ("embed_dim", "depth", "num_heads", "num_classes", "in_chans"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"ViTConfig: {name}={getattr(self, name)} must be >= 1")
+
+    @property
+    def num_patches(self) -> int:
+        return (self.img_size // self.patch_size) ** 2
+
+
+class Block(nn.Module):
+    """A pre-norm Transformer block, equations (2) and (3): (b, n, d) -> (b, n, d)."""
+
+    def __init__(self, dim: int, num_heads: int, mlp_ratio: float = 4.0):
+        super().__init__()
+        hidden = int(dim * mlp_ratio)
+        self.norm1 = nn.LayerNorm(dim, eps=1e-6)
+        self.attn = MultiHeadSelfAttention(dim, num_heads)
+        self.norm2 = nn.LayerNorm(dim, eps=1e-6)
+        self.mlp = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x + self.attn(self.norm1(x))  # (2): tokens exchange information
+        return x + self.mlp(self.norm2(x))  # (3): each token is processed on its own
+
+
+class ViT(nn.Module):
+    """Vision Transformer: images (b, c, h, w) -> logits (b, num_classes)."""
+
+    def __init__(self, config: ViTConfig | None = None, **overrides):
+        super().__init__()
+        self.config = c = config or ViTConfig(**overrides)
+        self.patch_embed = PatchEmbed(c.img_size, c.patch_size, c.in_chans, c.embed_dim)
+        n_tokens = c.num_patches + (c.pool == "cls")
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, c.embed_dim)) if c.pool == "cls" else None
+        self.pos_embed = nn.Parameter(torch.zeros(1, n_tokens, c.embed_dim))
+        self.blocks = nn.Sequential(*[Block(c.embed_dim, c.num_heads, c.mlp_ratio) for _ in range(c.depth)])
+        self.norm = nn.LayerNorm(c.embed_dim, eps=1e-6)
+        self.head = nn.Linear(c.embed_dim, c.num_classes)
+        self.apply(self._init)
+        nn.init.trunc_normal_(self.pos_embed, std=0.02)
+        if self.cls_token is not None:
+            nn.init.trunc_normal_(self.cls_token, std=0.02)
+
+    @staticmethod
+    def _init(m: nn.Module) -> None:
+        if isinstance(m, nn.Linear):
+            nn.init.trunc_normal_(m.weight, std=0.02)
+            nn.init.zeros_(m.bias)
+
+    def tokens(self, x: torch.Tensor) -> torch.Tensor:
+        """Equation (1): the token sequence entering the first block, (b, n [+ 1], d)."""
+        x = self.patch_embed(x)  # (b, n, d)
+        if self.cls_token is not None:
+            x = torch.cat([self.cls_token.expand(len(x), -1, -1), x], dim=1)  # (b, 1 + n, d)
+        return x + self.pos_embed
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.norm(self.blocks(self.tokens(x)))  # (b, n [+ 1], d), equation (4)'s LN
+        x = x[:, 0] if self.cls_token is not None else x.mean(dim=1)  # (b, d)
+        return self.head(x)  # (b, num_classes)
+
+    def keep_attention(self, keep: bool = True) -> None:
+        """Store each block's attention weights (b, h, n, n) in ``block.attn.weights``."""
+        for block in self.blocks:
+            block.attn.keep_weights = keep
+
+
+def vit_param_count(c: ViTConfig) -> int:
+    """Parameters of a ViT, by formula: patch embedding + tokens + L blocks + final norm + head.
+
+    A block has 2 LayerNorms (2·2d), qkv (3d² + 3d), the output projection (d² + d) and the MLP
+    (2·d·r·d + r·d + d): with r = 4 that is 12d² + 13d.
+    """
+    d, hidden = c.embed_dim, int(c.embed_dim * c.mlp_ratio)
+    patch = (c.patch_size ** 2 * c.in_chans + 1) * d
+    tokens = (c.num_patches + (c.pool == "cls")) * d + (d if c.pool == "cls" else 0)
+    block = 4 * d + (3 * d * d + 3 * d) + (d * d + d) + (d * hidden + hidden) + (hidden * d + d)
+    return patch + tokens + c.depth * block + 2 * d + (d + 1) * c.num_classes
+
+
+def _vit_preset(name: str, description: str, **shape) -> None:
+    """Register a ViT preset: ``shape`` fixes its configuration; every ViTConfig field remains
+    an override (``create(name, num_classes=10, img_size=32)``)."""
+    def build(**overrides) -> ViT:
+        return ViT(ViTConfig(**{**shape, **overrides}))
+
+    build.__signature__ = inspect.Signature(
+        [inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=shape.get(f.name, f.default))
+         for f in fields(ViTConfig)])
+    register(name, description)(build)
+
+
+_vit_preset("vit_tiny_patch16_224", "ViT-Ti/16 (DeiT): 12 blocks, d=192, 3 heads, 5.7 M params",
+            embed_dim=192, depth=12, num_heads=3)
+_vit_preset("vit_small_patch16_224", "ViT-S/16: 12 blocks, d=384, 6 heads, 22.1 M params",
+            embed_dim=384, depth=12, num_heads=6)
+_vit_preset("vit_base_patch16_224", "ViT-B/16: 12 blocks, d=768, 12 heads, 86.6 M params",
+            embed_dim=768, depth=12, num_heads=12)
+_vit_preset("vit_large_patch16_224", "ViT-L/16: 24 blocks, d=1024, 16 heads, 304 M params",
+            embed_dim=1024, depth=24, num_heads=16)
+_vit_preset("vit_huge_patch14_224", "ViT-H/14: 32 blocks, d=1280, 16 heads, 632 M params",
+            patch_size=14, embed_dim=1280, depth=32, num_heads=16)
+_vit_preset("vit_digits", "a small ViT for the 8x8 digits: patch 2 (16 tokens), 4 blocks, d=64",
+            img_size=8, patch_size=2, in_chans=1, num_classes=10, embed_dim=64, depth=4,
+            num_heads=4, mlp_ratio=2.0)

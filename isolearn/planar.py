@@ -1,0 +1,282 @@
+"""Networks with 2-D hidden layers: representations you can draw, and numbers that describe them.
+
+When a hidden layer has two units, its activations are points in the plane, so we can watch what
+the network does: draw a grid in the input plane, push it through the layers, and see the plane
+stretched, folded and squashed (elementwise tanh squashes it into a square, isotropic tanh into
+a disc). This module builds such networks (:func:`mlp`), trains them while recording snapshots
+of every hidden layer (:func:`train_snapshots`), and measures a 2-D representation of classes:
+the direction each class points in (:func:`class_directions`), how evenly those directions share
+the circle (:func:`angular_evenness`), how well the direction alone tells the class
+(:func:`direction_accuracy`) and how many points collapse onto the origin, where they have no
+direction at all (:func:`collapsed_fraction`). Small networks train fastest side by side: a
+:func:`stack` of k seeds costs about as much as one on a CPU.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from einops import einsum, rearrange
+
+from isolearn.activations import NAMES, activation, is_activation
+
+
+def mlp(act: str, in_features: int = 2, hidden: Sequence[int] = (2, 2, 2), classes: int = 2,
+        bias: bool = True) -> nn.Sequential:
+    """Linear → activation for every width in ``hidden``, then a linear read-out to ``classes``.
+
+    ``act`` names the activation (see :data:`isolearn.activations.NAMES`); every hidden layer
+    gets a fresh one acting over the feature axis. ``bias=False`` drops every bias, the setting
+    in which an isotropic network is a linear map times a positive scalar.
+    """
+    if act not in NAMES:
+        raise ValueError(f"mlp: act={act!r} is unknown; choose one of {', '.join(NAMES)}")
+    if not hidden or any(not isinstance(w, int) or w < 1 for w in hidden):
+        raise ValueError(f"mlp: hidden={hidden!r} must be a non-empty list of positive widths, "
+                         "e.g. (2, 2, 2)")
+    layers: list[nn.Module] = []
+    width = in_features
+    for w in hidden:
+        layers += [nn.Linear(width, w, bias=bias), activation(act)]
+        width = w
+    layers.append(nn.Linear(width, classes, bias=bias))
+    return nn.Sequential(*layers)
+
+
+class Linears(nn.Module):
+    """k independent linear layers applied side by side, one per network of a stack:
+    ``(k, n, i) -> (k, n, o)`` (an input ``(n, i)`` is shared by all k)."""
+
+    def __init__(self, layers: Sequence[nn.Linear]):
+        super().__init__()
+        self.weight = nn.Parameter(torch.stack([l.weight.detach() for l in layers]))  # (k, o, i)
+        biases = [l.bias for l in layers]
+        self.bias = (nn.Parameter(torch.stack([b.detach() for b in biases])[:, None, :])  # (k, 1, o)
+                     if biases[0] is not None else None)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pattern = "n i, k o i -> k n o" if x.dim() == 2 else "k n i, k o i -> k n o"
+        out = einsum(x, self.weight, pattern)  # (k, n, o)
+        return out if self.bias is None else out + self.bias
+
+
+def stack(models: Sequence[nn.Sequential]) -> nn.Sequential:
+    """k networks of one architecture as one network that runs them side by side.
+
+    Each ``nn.Linear`` becomes :class:`Linears`; every other layer is copied from the first
+    network with each parameter and buffer stacked to shape ``(k, 1, 1)``, so that it broadcasts
+    over ``(k, n, d)`` (activations act over the last axis). The stack computes exactly what the
+    k networks compute, ``(k, n, classes)``, but trains k seeds for the price of about one on a
+    CPU, where tiny networks are slow because of per-operation overhead, not arithmetic.
+    :func:`unstack` writes the trained weights back into the k networks.
+    """
+    if not models:
+        raise ValueError("stack: models is empty; pass a list of networks built the same way")
+    layers = []
+    for column in zip(*models):
+        first = column[0]
+        if isinstance(first, nn.Linear):
+            layers.append(Linears(column))
+            continue
+        layer = copy.deepcopy(first)
+        for name, value in list(first.named_parameters()) + list(first.named_buffers()):
+            values = torch.stack([dict(m.named_parameters(), **dict(m.named_buffers()))[name]
+                                  .detach() for m in column])  # (k, ...)
+            stacked = values.reshape(len(column), *([1] * 2), *values.shape[1:])  # (k, 1, 1)
+            if isinstance(value, nn.Parameter):
+                setattr(layer, name, nn.Parameter(stacked))
+            else:
+                setattr(layer, name, stacked)
+        layers.append(layer)
+    return nn.Sequential(*layers)
+
+
+def unstack(stacked: nn.Sequential, models: Sequence[nn.Sequential]) -> None:
+    """Copy the weights of a :func:`stack` back into its k networks, in place."""
+    with torch.no_grad():
+        for i, model in enumerate(models):
+            for (name, value), target in zip(stacked.state_dict().items(),
+                                             model.state_dict().values()):
+                target.copy_(value[i].reshape(target.shape))
+
+
+def hidden_states(model: nn.Sequential, x: torch.Tensor) -> list[torch.Tensor]:
+    """``[x, h₁, h₂, ...]``: the input and the output of every activation layer of ``model``,
+    each ``(n, width)`` (``(k, n, width)`` for a :func:`stack`): where the points sit in each
+    hidden space."""
+    states = [x]
+    with torch.no_grad():
+        for layer in model:
+            x = layer(x)
+            if is_activation(layer):
+                states.append(x)
+    return states
+
+
+def grid_lines(lim: float = 2.0, lines: int = 13, points: int = 60) -> torch.Tensor:
+    """A square grid as polylines ``(2·lines, points, 2)``: ``lines`` vertical then ``lines``
+    horizontal lines across [−lim, lim]², each sampled at ``points`` points (so that curves stay
+    smooth after a nonlinear map)."""
+    ticks = torch.linspace(-lim, lim, lines)  # (lines,)
+    along = torch.linspace(-lim, lim, points)  # (points,)
+    vertical = torch.stack(torch.broadcast_tensors(ticks[:, None], along[None, :]), dim=-1)
+    return torch.cat([vertical, vertical.flip(-1)])  # (2·lines, points, 2)
+
+
+def circle(radius: float = 1.0, points: int = 200) -> torch.Tensor:
+    """``points`` points ``(points, 2)`` on the circle of ``radius`` about the origin, closed."""
+    t = torch.linspace(0, 2 * math.pi, points)
+    return radius * torch.stack([t.cos(), t.sin()], dim=1)
+
+
+@dataclass
+class Snapshot:
+    """One moment of training: the step, the training loss and accuracy (shape ``()`` for one
+    network, ``(k,)`` for a :func:`stack` of k), the probe points after every layer
+    (``states[0]`` is the probe itself, see :func:`hidden_states`), and a copy of the read-out
+    layer as it was then (``head(h)`` gives the logits of points ``h`` of the last hidden space)."""
+
+    step: int
+    loss: torch.Tensor
+    accuracy: torch.Tensor
+    states: list[torch.Tensor]
+    head: nn.Module
+
+
+def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The fraction of ``x`` that ``model`` classifies as ``y``: shape ``()``, or ``(k,)`` for a
+    :func:`stack` of k networks."""
+    with torch.no_grad():
+        return (model(x).argmax(-1) == y).double().mean(-1)  # (k,) or ()
+
+
+def _loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy per network: ``()`` for logits ``(n, c)``, ``(k,)`` for ``(k, n, c)``."""
+    if logits.dim() == 2:
+        return F.cross_entropy(logits, y)
+    k = len(logits)
+    losses = F.cross_entropy(rearrange(logits, "k n c -> (k n) c"), y.repeat(k), reduction="none")
+    return rearrange(losses, "(k n) -> k n", k=k).mean(1)  # (k,)
+
+
+def train_snapshots(model: nn.Sequential, x: torch.Tensor, y: torch.Tensor, steps: int = 600,
+                    lr: float = 0.03, frames: int = 25, probe: torch.Tensor | None = None
+                    ) -> list[Snapshot]:
+    """Full-batch Adam on cross-entropy for ``steps`` steps, recording ``frames`` snapshots.
+
+    A plain loop, like :func:`isolearn.train.fit`, with one addition: at ``frames`` steps spread
+    evenly from 0 to ``steps`` it records where ``probe`` (default: ``x``) lands in every hidden
+    layer (``frames=0``: none, just train). Toy sets have a few hundred points, so one batch is
+    the whole set. ``model`` may be a :func:`stack` of k networks: the loss is then the sum of
+    their k losses, so that each network receives exactly its own gradient and trains as if it
+    were alone.
+    """
+    if not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"train_snapshots: steps={steps!r} must be a positive int, e.g. 600")
+    if not isinstance(frames, int) or not 0 <= frames <= steps + 1:
+        raise ValueError(f"train_snapshots: frames={frames!r} must be an int from 0 (train "
+                         f"only) to steps + 1 = {steps + 1}")
+    probe = x if probe is None else probe
+    record_at = set(np.linspace(0, steps, frames).round().astype(int).tolist())  # {} if 0
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    snapshots = []
+    for step in range(steps + 1):
+        logits = model(x)  # (n, classes), or (k, n, classes) for a stack
+        losses = _loss(logits, y)  # () or (k,)
+        if step in record_at:
+            correct = (logits.argmax(-1) == y).double().mean(-1)
+            snapshots.append(Snapshot(step, losses.detach(), correct,
+                                      hidden_states(model, probe), copy.deepcopy(model[-1])))
+        if step == steps:
+            break
+        optimizer.zero_grad(set_to_none=True)
+        losses.sum().backward()
+        optimizer.step()
+    return snapshots
+
+
+# ---------------------------------------------------------------------------------------------
+# Describing a 2-D representation of classes
+# ---------------------------------------------------------------------------------------------
+def _check_points(h: torch.Tensor, fn: str) -> torch.Tensor:
+    if not isinstance(h, torch.Tensor) or h.dim() != 2 or h.shape[1] != 2:
+        shape = tuple(h.shape) if isinstance(h, torch.Tensor) else type(h).__name__
+        raise ValueError(f"{fn}: h must be points in the plane, shape (n, 2), got {shape}")
+    return h.detach().double().cpu()
+
+
+def collapsed(h: torch.Tensor, radius: float = 0.05) -> torch.Tensor:
+    """A mask ``(n,)``: the points of ``h`` ``(n, 2)`` closer to the origin than ``radius`` times
+    the 90th percentile of all lengths. They have (almost) no direction. Measuring against the
+    percentile makes the test independent of the activation's scale (tanh lives in [−1, 1]²,
+    ReLU is unbounded) and of a few far outliers."""
+    h = _check_points(h, "collapsed")
+    if not 0 < radius < 1:
+        raise ValueError(f"collapsed: radius={radius!r} must lie in (0, 1), e.g. 0.05")
+    norms = h.norm(dim=1)  # (n,)
+    return norms < radius * torch.quantile(norms, 0.9)
+
+
+def collapsed_fraction(h: torch.Tensor, radius: float = 0.05) -> float:
+    """The fraction of points of ``h`` ``(n, 2)`` that :func:`collapsed` marks: 0 = none."""
+    return collapsed(h, radius).double().mean().item()
+
+
+def class_directions(h: torch.Tensor, y: torch.Tensor, classes: int | None = None
+                     ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each class's mean direction in the plane: ``(angles (K,), strengths (K,))``.
+
+    The points' unit vectors u = h/‖h‖ (0 for h = 0) are averaged per class, m_c = mean u. The
+    angle of m_c (atan2, in (−π, π]) is the class's direction, and its length ‖m_c‖ ∈ [0, 1],
+    the *mean resultant length* of circular statistics, says how strongly the class agrees on it:
+    1 if every point points the same way, near 0 if its points scatter around the circle or sit
+    at the origin.
+    """
+    h, y = _check_points(h, "class_directions"), y.cpu()
+    if y.shape != (len(h),):
+        raise ValueError(f"class_directions: y must be labels (n,) = ({len(h)},), got "
+                         f"{tuple(y.shape)}")
+    classes = int(y.max()) + 1 if classes is None else classes
+    norms = h.norm(dim=1, keepdim=True)
+    units = torch.where(norms > 0, h / norms.clamp_min(1e-300), torch.zeros_like(h))  # (n, 2)
+    means = torch.zeros(classes, 2, dtype=h.dtype).index_add_(0, y, units)  # (K, 2)
+    counts = torch.bincount(y, minlength=classes).clamp_min(1).to(h.dtype)
+    means = means / counts[:, None]
+    return torch.atan2(means[:, 1], means[:, 0]), means.norm(dim=1)
+
+
+def angular_evenness(angles: torch.Tensor) -> float:
+    """How evenly K directions share the circle: 1 when they are evenly spaced, 0 when they all
+    coincide.
+
+    Sort the angles and take the K gaps between neighbours around the circle (T₁ + ... + T_K =
+    2π). Rao's spacing statistic U = ½ Σ |T_i − 2π/K| is 0 for equal gaps and largest,
+    2π(1 − 1/K), when all K angles coincide; we report E = 1 − U / (2π(1 − 1/K)).
+    """
+    angles = torch.as_tensor(angles, dtype=torch.float64).flatten()
+    k = len(angles)
+    if k < 2:
+        raise ValueError(f"angular_evenness: needs at least 2 angles, got {k}")
+    ordered = torch.sort(torch.remainder(angles, 2 * math.pi)).values  # (K,) in [0, 2π)
+    gaps = torch.diff(ordered, append=ordered[:1] + 2 * math.pi)  # (K,), sum 2π
+    u = 0.5 * (gaps - 2 * math.pi / k).abs().sum()
+    return 1.0 - (u / (2 * math.pi * (1 - 1 / k))).item()
+
+
+def direction_accuracy(h: torch.Tensor, y: torch.Tensor, classes: int | None = None) -> float:
+    """How well the direction alone names the class: each point of ``h`` ``(n, 2)`` is given the
+    class whose mean direction (:func:`class_directions`) is closest in angle, and we report the
+    fraction given their own class. A point at exactly 0 has no direction and counts as wrong."""
+    h, y = _check_points(h, "direction_accuracy"), y.cpu()
+    angles, _ = class_directions(h, y, classes)
+    means = torch.stack([angles.cos(), angles.sin()], dim=1)  # (K, 2) unit vectors
+    guess = (h @ means.T).argmax(1)  # (n,): the largest cosine (times ‖h‖ > 0)
+    has_direction = h.norm(dim=1) > 0
+    return ((guess == y) & has_direction).double().mean().item()
