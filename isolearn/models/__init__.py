@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import inspect
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Callable
 
 import torch.nn as nn
@@ -42,6 +42,19 @@ def register(name: str, description: str) -> Callable[[Callable[..., nn.Module]]
         _PRESETS[name] = Preset(name, description, fn)
         return fn
     return decorate
+
+
+def register_config(name: str, description: str, model: type[nn.Module], config: type, **shape: Any) -> None:
+    """Register a preset of an architecture configured by a dataclass: ``shape`` fixes the
+    paper's configuration, and every field of ``config`` remains an override, e.g.
+    ``register_config("vit_base_patch16_224", "...", ViT, ViTConfig, embed_dim=768, ...)``."""
+    def build(**overrides: Any) -> nn.Module:
+        return model(config(**{**shape, **overrides}))
+
+    build.__signature__ = inspect.Signature(  # what Preset.options and create() check against
+        [inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=shape.get(f.name, f.default))
+         for f in fields(config)])
+    register(name, description)(build)
 
 
 def create(name: str, **overrides: Any) -> nn.Module:

@@ -16,14 +16,13 @@ shared across positions, like a CNN's. Names read ConvMixer-h/d.
 
 from __future__ import annotations
 
-import inspect
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
 from einops import reduce
 
-from isolearn.models import register
+from isolearn.models import register_config
 
 ACTIVATIONS = {"gelu": nn.GELU, "relu": nn.ReLU}
 
@@ -136,13 +135,7 @@ def convmixer_macs(c: ConvMixerConfig, img_size: int) -> dict[str, int]:
 
 def _convmixer_preset(name: str, description: str, **shape) -> None:
     """Register a ConvMixer preset; every ConvMixerConfig field remains an override."""
-    def build(**overrides) -> ConvMixer:
-        return ConvMixer(ConvMixerConfig(**{**shape, **overrides}))
-
-    build.__signature__ = inspect.Signature(
-        [inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=shape.get(f.name, f.default))
-         for f in fields(ConvMixerConfig)])
-    register(name, description)(build)
+    register_config(name, description, ConvMixer, ConvMixerConfig, **shape)
 
 
 # The paper's Table 1 models (ImageNet, 224 px, 1000 classes) and the CIFAR-10 reference model.

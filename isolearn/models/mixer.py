@@ -13,14 +13,13 @@ sees the patch positions through its weights.
 
 from __future__ import annotations
 
-import inspect
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
 from einops import rearrange
 
-from isolearn.models import register
+from isolearn.models import register_config
 from isolearn.patches import PatchEmbed
 
 
@@ -90,14 +89,8 @@ def mixer_param_count(c: MixerConfig, head: bool = False) -> int:
 
 
 def _mixer_preset(name: str, description: str, **shape) -> None:
-    """Register a Mixer preset; every MixerConfig field remains an override."""
-    def build(**overrides) -> MLPMixer:
-        return MLPMixer(MixerConfig(**{**shape, **overrides}))
-
-    build.__signature__ = inspect.Signature(
-        [inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=shape.get(f.name, f.default))
-         for f in fields(MixerConfig)])
-    register(name, description)(build)
+    """Register a MLPMixer preset; every MixerConfig field remains an override."""
+    register_config(name, description, MLPMixer, MixerConfig, **shape)
 
 
 # Table 1 of the paper: (blocks, patch, C, D_S, D_C) and the body's parameters in millions.

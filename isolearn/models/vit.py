@@ -12,14 +12,13 @@ first block to the last. Equations of the paper (section 3.1):
 
 from __future__ import annotations
 
-import inspect
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
 
 from isolearn.attention import MultiHeadSelfAttention
-from isolearn.models import register
+from isolearn.models import register_config
 from isolearn.patches import PatchEmbed
 
 
@@ -119,15 +118,8 @@ def vit_param_count(c: ViTConfig) -> int:
 
 
 def _vit_preset(name: str, description: str, **shape) -> None:
-    """Register a ViT preset: ``shape`` fixes its configuration; every ViTConfig field remains
-    an override (``create(name, num_classes=10, img_size=32)``)."""
-    def build(**overrides) -> ViT:
-        return ViT(ViTConfig(**{**shape, **overrides}))
-
-    build.__signature__ = inspect.Signature(
-        [inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=shape.get(f.name, f.default))
-         for f in fields(ViTConfig)])
-    register(name, description)(build)
+    """Register a ViT preset; every ViTConfig field remains an override."""
+    register_config(name, description, ViT, ViTConfig, **shape)
 
 
 _vit_preset("vit_tiny_patch16_224", "ViT-Ti/16 (DeiT): 12 blocks, d=192, 3 heads, 5.7 M params",
