@@ -30,6 +30,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from isolearn.conv import conv_output_size
 from isolearn.models import register
 
 # --- the size arithmetic of a pyramid -----------------------------------------------------------
@@ -66,10 +67,9 @@ def size_trace(layers: Sequence[nn.Module], n: int) -> list[int] | None:
     sizes = []
     for layer in layers:
         k, s, p, d = _spec(layer)
-        span = d * (k - 1) + 1
-        if n < s or span > n + 2 * p:
+        if n < s or d * (k - 1) + 1 > n + 2 * p:
             return None
-        n = (n + 2 * p - span) // s + 1
+        n = conv_output_size(n, k, s, p, d)
         sizes.append(n)
     return sizes
 
