@@ -83,6 +83,35 @@ def trace_shapes(model: nn.Module, x: torch.Tensor, leaves_only: bool = True) ->
     return Table(["layer", "type", "output shape", "params"], rows)
 
 
+def activation_memory(model: nn.Module, x: torch.Tensor) -> int:
+    """Bytes of the activations that training keeps for the backward pass, for one forward on x.
+
+    Autograd saves some tensors of the forward pass (a layer's input, a ReLU's output, ...) to
+    compute the gradients later; together with the parameters, their gradients and the optimizer's
+    state, they make up training's memory, and unlike those they grow with the batch and the
+    image. We record every tensor autograd saves (``torch.autograd.graph.saved_tensors_hooks``),
+    count each underlying storage once, and leave out the parameters. Works on every device,
+    including the CPU, where no allocator statistics exist.
+    """
+    params = {p.untyped_storage().data_ptr() for p in model.parameters()}
+    storages: dict[int, int] = {}
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        storage = t.untyped_storage()
+        if storage.data_ptr() not in params:
+            storages[storage.data_ptr()] = storage.nbytes()
+        return t
+
+    was_training = model.training
+    model.train()
+    try:
+        with torch.enable_grad(), torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            model(x)
+    finally:
+        model.train(was_training)
+    return sum(storages.values())
+
+
 def throughput(model: nn.Module, x: torch.Tensor, repeats: int = 10, warmup: int = 2,
                backward: bool = False) -> float:
     """Inputs per second of ``model(x)`` (forward, or forward + backward): the median of

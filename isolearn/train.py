@@ -36,6 +36,14 @@ class History:
         return (f"History({self.epochs} epochs in {self.seconds[-1]:.1f} s: train loss "
                 f"{self.train_loss[-1]:.3f}, train acc {self.train_acc[-1]:.3f}{test})")
 
+    def time_to(self, accuracy: float) -> float | None:
+        """Seconds of training until the test accuracy first reached ``accuracy`` (measured at
+        the end of each epoch), or ``None`` if it never did."""
+        for acc, seconds in zip(self.test_acc, self.seconds):
+            if acc >= accuracy:
+                return seconds
+        return None
+
     def plot(self, axes=None, label: str = ""):
         """Loss (left) and accuracy (right) per epoch, train dashed and test solid."""
         import matplotlib.pyplot as plt

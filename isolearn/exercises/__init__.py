@@ -189,3 +189,4 @@ from isolearn.exercises import pyramids  # noqa: E402,F401  chapter 2
 from isolearn.exercises import activations  # noqa: E402,F401  chapter 7
 from isolearn.exercises import mixer  # noqa: E402,F401  chapter 4
 from isolearn.exercises import convmixer  # noqa: E402,F401  chapter 5
+from isolearn.exercises import measured  # noqa: E402,F401  chapter 6
