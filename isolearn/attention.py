@@ -16,7 +16,6 @@ import math
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from einops import rearrange
 
 
 def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
@@ -59,11 +58,18 @@ class MultiHeadSelfAttention(nn.Module):
         self.fast, self.keep_weights, self.weights = True, False, None
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        q, k, v = rearrange(self.qkv(x), "b n (three h e) -> three b h n e",
-                            three=3, h=self.num_heads)  # each (b, h, n, d/h)
+        d = self.proj.in_features
+        if x.dim() != 3 or x.shape[-1] != d:
+            raise ValueError(f"MultiHeadSelfAttention: expected tokens (b, n, {d}), got shape "
+                             f"{tuple(x.shape)}; for one sequence (n, {d}) use x[None]")
+        # "b n (three h e) -> three b h n e": the 3d outputs are q, k, v, each h heads of width e.
+        # unflatten + permute build the same views as einops.rearrange, minus its few µs of
+        # Python per call (2-9 % of vit_digits' forward on a CPU; see bench/RESULTS.md).
+        qkv = self.qkv(x).unflatten(-1, (3, self.num_heads, -1))  # (b, n, three, h, e)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # each (b, h, n, e), e = d/h
         if self.keep_weights or not self.fast:
             out, self.weights = attention(q, k, v, mask, return_weights=True)
             self.weights = self.weights.detach() if self.keep_weights else None
         else:
-            out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)  # (b, h, n, d/h)
-        return self.proj(rearrange(out, "b h n e -> b n (h e)"))  # (b, n, d)
+            out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)  # (b, h, n, e)
+        return self.proj(out.transpose(1, 2).flatten(2))  # "b h n e -> b n (h e)": (b, n, d)

@@ -109,6 +109,14 @@ def test_heads_must_divide_dim():
         MultiHeadSelfAttention(dim=12, num_heads=5)
 
 
+def test_self_attention_names_the_expected_shape():
+    mha = MultiHeadSelfAttention(dim=8, num_heads=2)
+    with pytest.raises(ValueError, match=r"\(b, n, 8\), got shape \(10, 8\); .* x\[None\]"):
+        mha(torch.randn(10, 8))
+    with pytest.raises(ValueError, match="got shape"):
+        mha(torch.randn(2, 10, 6))
+
+
 def test_attention_flops_are_counted_on_cpu():
     """4·b·h·n²·d: Q Kᵀ and AV, each b·h·n·n·d multiply-adds (the stock counter says 0 on CPU)."""
     class Core(nn.Module):
