@@ -13,3 +13,10 @@ def test_table_formats_and_exposes_raw_values():
         t.column("loss")
     with pytest.raises(ValueError, match="columns"):
         Table(["a"], [[1, 2]])
+
+
+def test_large_floats_print_as_whole_numbers_not_exponents():
+    table = Table(["x"], [[11140.5], [2404.3], [0.98333], [1.5e7]])
+    text = str(table)
+    assert "11,140" in text and "2,404" in text and "0.9833" in text and "15,000,000" in text
+    assert "e+" not in text
