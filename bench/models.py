@@ -41,7 +41,7 @@ from isolearn.conv import conv2d_loops, conv2d_unfold
 from isolearn.models import create
 from isolearn.models.vit import Block
 from isolearn.profile import count_params
-from isolearn.table import Table, _fmt  # _fmt: the cell format of print(table)
+from isolearn.table import Table
 
 NA = "n/a"
 
@@ -96,23 +96,9 @@ def ms(seconds: float) -> float:
 # --- tables -------------------------------------------------------------------------------------
 
 
-def markdown(table: Table) -> str:
-    """``table`` as a GitHub markdown table (title in bold above), cells formatted as
-    ``print(table)`` formats them; columns of numbers (or "n/a") are right-aligned."""
-    numeric = [all(isinstance(r[i], (int, float)) or r[i] == NA for r in table.rows)
-               for i in range(len(table.columns))]
-
-    def line(cells):
-        return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
-
-    rule = ["---:" if num else "---" for num in numeric]
-    lines = [line(table.columns), line(rule)] + [line(_fmt(v) for v in r) for r in table.rows]
-    return "\n".join(([f"**{table.title}**", ""] if table.title else []) + lines)
-
-
 def render(table: Table, as_markdown: bool = False) -> str:
     """The table as text (``print(table)``) or as markdown."""
-    return markdown(table) if as_markdown else str(table)
+    return table.markdown() if as_markdown else str(table)
 
 
 # --- 1 and 2: model families, torch.compile, channels-last --------------------------------------

@@ -51,6 +51,19 @@ class Table:
 
     __repr__ = __str__
 
+    def markdown(self) -> str:
+        """The table as GitHub markdown (title in bold above), cells formatted as ``print``
+        formats them; columns of numbers (a placeholder "n/a" allowed) are right-aligned."""
+        numeric = [all(isinstance(r[i], (int, float)) or r[i] == "n/a" for r in self.rows)
+                   for i in range(len(self.columns))]
+
+        def line(cells):
+            return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+
+        rule = ["---:" if num else "---" for num in numeric]
+        lines = [line(self.columns), line(rule)] + [line(_fmt(v) for v in r) for r in self.rows]
+        return "\n".join(([f"**{self.title}**", ""] if self.title else []) + lines)
+
     def _repr_html_(self) -> str:
         pad = 'style="padding: 0.2em 0.8em"'
         head = "".join(f"<th {pad}>{html.escape(c)}</th>" for c in self.columns)

@@ -14,7 +14,6 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/ sits beside isolearn/
 
 from bench import models as bench  # noqa: E402
-from isolearn.table import Table  # noqa: E402
 
 QUICK = dict(device="cpu", quick=True, repeats=1, warmup=0)
 
@@ -75,13 +74,6 @@ def test_pytorch_peer_copies_the_weights_in_our_qkv_order():
         torch.testing.assert_close(ours(x), theirs(x), atol=1e-5, rtol=1e-5)
     assert not bench.takes_fused_path(theirs.train(), x)  # training mode: never fused
     assert bench.takes_fused_path(theirs.eval(), x)
-
-
-def test_markdown_renders_a_github_table():
-    table = Table(["op", "ms"], [["a|b", 1.5], ["c", 1234]], title="T")
-    lines = bench.markdown(table).splitlines()
-    assert lines[0] == "**T**" and lines[2] == "| op | ms |" and lines[3] == "| --- | ---: |"
-    assert lines[4] == "| a\\|b | 1.5 |" and lines[5] == "| c | 1,234 |"
 
 
 def test_command_line_quick_run(capsys):

@@ -20,3 +20,11 @@ def test_large_floats_print_as_whole_numbers_not_exponents():
     text = str(table)
     assert "11,140" in text and "2,404" in text and "0.9833" in text and "15,000,000" in text
     assert "e+" not in text
+
+
+def test_markdown_renders_a_github_table():
+    table = Table(["op", "ms"], [["a|b", 1.5], ["c", 1234], ["d", "n/a"]], title="T")
+    lines = table.markdown().splitlines()
+    assert lines[0] == "**T**" and lines[2] == "| op | ms |" and lines[3] == "| --- | ---: |"
+    assert lines[4] == "| a\\|b | 1.5 |" and lines[5] == "| c | 1,234 |"
+    assert lines[6] == "| d | n/a |"
