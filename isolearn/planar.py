@@ -169,6 +169,14 @@ def _loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return (log_sum_exp - true).mean(-1)  # (k,) or ()
 
 
+def _snapshot(step: int, logits: torch.Tensor, losses: torch.Tensor, y: torch.Tensor,
+              model: nn.Sequential, probe: torch.Tensor) -> Snapshot:
+    """The :class:`Snapshot` of a training step, from the logits and losses it computed."""
+    correct = (logits.argmax(-1) == y).double().mean(-1)
+    return Snapshot(step, losses.detach(), correct, hidden_states(model, probe),
+                    copy.deepcopy(model[-1]))
+
+
 def train_snapshots(model: nn.Sequential, x: torch.Tensor, y: torch.Tensor, steps: int = 600,
                     lr: float = 0.03, frames: int = 25, probe: torch.Tensor | None = None
                     ) -> list[Snapshot]:
@@ -194,9 +202,7 @@ def train_snapshots(model: nn.Sequential, x: torch.Tensor, y: torch.Tensor, step
         logits = model(x)  # (n, classes), or (k, n, classes) for a stack
         losses = _loss(logits, y)  # () or (k,)
         if step in record_at:
-            correct = (logits.argmax(-1) == y).double().mean(-1)
-            snapshots.append(Snapshot(step, losses.detach(), correct,
-                                      hidden_states(model, probe), copy.deepcopy(model[-1])))
+            snapshots.append(_snapshot(step, logits, losses, y, model, probe))
         if step == steps:
             break
         optimizer.zero_grad(set_to_none=True)

@@ -13,14 +13,13 @@ network decides just as well with that layer replaced by z/‖z‖.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import torch
 import torch.nn as nn
 
-from isolearn.planar import Linears, Snapshot, _loss, hidden_states, stack, accuracy
+from isolearn.planar import Linears, Snapshot, _loss, _snapshot, accuracy, stack
 from isolearn.runtime import seed as set_seed
 
 
@@ -108,6 +107,8 @@ def train_trace(model: nn.Sequential, x: torch.Tensor, y: torch.Tensor, steps: i
     for step in range(steps + 1):
         logits = model(x)  # (k, n, classes)
         losses = _loss(logits, y)  # (k,)
+        if step in frames_at:
+            snapshots.append(_snapshot(step, logits, losses, y, model, probe))
         if step % every == 0 or step == steps:
             rows["steps"].append(torch.tensor(step))
             rows["loss"].append(losses.detach())
@@ -115,10 +116,6 @@ def train_trace(model: nn.Sequential, x: torch.Tensor, y: torch.Tensor, steps: i
             if test is not None:
                 rows["test_accuracy"].append(accuracy(model, *test))
             rows["lengths"].append(_pre_activation_lengths(model, x))
-        if step in frames_at:
-            correct = (logits.argmax(-1) == y).double().mean(-1)
-            snapshots.append(Snapshot(step, losses.detach(), correct,
-                                      hidden_states(model, probe), copy.deepcopy(model[-1])))
         if step == steps:
             break
         optimizer.zero_grad(set_to_none=True)

@@ -8,14 +8,7 @@ import torch
 
 from isolearn import planar, seed, sweep
 from isolearn.data import toy2d
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+from test_planar import one_thread  # noqa: F401  (tiny networks: one thread)
 
 
 def build():
