@@ -5,7 +5,8 @@ Modules, one concept each: :mod:`isolearn.runtime` (device, seeds), :mod:`isolea
 (digits, toy sets, MNIST and CIFAR-10 loaders), :mod:`isolearn.conv`, :mod:`isolearn.patches`,
 :mod:`isolearn.attention`, :mod:`isolearn.models` (the registry: pyramid CNNs, ViT, MLP-Mixer,
 ConvMixer), :mod:`isolearn.activations` (elementwise and isotropic), :mod:`isolearn.planar`
-(networks with 2-D hidden layers), :mod:`isolearn.train`, :mod:`isolearn.profile`,
+(networks with 2-D hidden layers), :mod:`isolearn.sweep` (many seeds trained at once),
+:mod:`isolearn.train`, :mod:`isolearn.profile`,
 :mod:`isolearn.table`, :mod:`isolearn.viz`, :mod:`isolearn.widgets` and :mod:`isolearn.exercises`.
 """
 

@@ -28,7 +28,8 @@ tokens ``(b, n, d)``, ``dim=1`` for feature maps ``(b, c, h, w)``.
 
 from __future__ import annotations
 
-from typing import Callable
+import math
+from typing import Callable, Sequence
 
 import torch
 import torch.nn as nn
@@ -283,3 +284,149 @@ def equivariance_error(f: Callable[[torch.Tensor], torch.Tensor],
         f_of_gx = f(einsum(g, x, "n i j, n j -> n i"))  # (n, d)
         g_of_fx = einsum(g, f(x), "n i j, n j -> n i")  # (n, d)
     return (f_of_gx - g_of_fx).norm(dim=1).max().item()
+
+
+# ---------------------------------------------------------------------------------------------
+# Isotropy on blocks: from elementwise (blocks of 1) to isotropic (one block)
+# ---------------------------------------------------------------------------------------------
+def block_isotropic_tanh(x: torch.Tensor, block: int, dim: int = -1) -> torch.Tensor:
+    """Isotropic tanh on consecutive blocks of ``block`` units of axis ``dim``.
+
+    The n units are split into n/block groups, and each group's vector gets its own isotropic
+    tanh: n/block nonlinearities instead of one. ``block=1`` is elementwise tanh
+    (tanh(|t|) t/|t| = tanh t), ``block=n`` is :func:`isotropic_tanh`. Such *norm
+    nonlinearities on groups* are what equivariant libraries (escnn, e3nn) use for vectors of
+    features; here they let us compare networks with equal numbers of nonlinearities.
+    """
+    _check_dim(x, dim, "block_isotropic_tanh")
+    n = x.shape[dim]
+    if not isinstance(block, int) or block < 1 or n % block:
+        raise ValueError(f"block_isotropic_tanh: block={block!r} must be a positive int that "
+                         f"divides the {n} units of axis {dim}, e.g. block=2")
+    if block == 1:  # tanh(|t|) t/|t| = tanh t, without the detour
+        return torch.tanh(x)
+    moved = x.movedim(dim, -1)  # (..., n)
+    grouped = moved.reshape(*moved.shape[:-1], n // block, block)  # (..., n/block, block)
+    return isotropic_tanh(grouped).reshape(moved.shape).movedim(-1, dim)
+
+
+class BlockIsoTanh(_OverDim):
+    """:func:`block_isotropic_tanh` as a layer: ``BlockIsoTanh(2)`` squashes each pair of units
+    as one vector of the plane."""
+
+    def __init__(self, block: int = 2, dim: int = -1):
+        super().__init__(dim)
+        if not isinstance(block, int) or block < 1:
+            raise ValueError(f"BlockIsoTanh: block={block!r} must be a positive int, e.g. 2")
+        self.block = block
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return block_isotropic_tanh(x, self.block, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"block={self.block}, dim={self.dim}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Bird's parametrisation, as his public reference code writes it
+# ---------------------------------------------------------------------------------------------
+# Bird stores the intrinsic length as o = exp(λ) and starts λ at log(1e-6): a fresh layer is
+# isotropic tanh up to a relative change of about o/3 in its gain (repository
+# GeorgeBird1/Isotropic-Adaptive-MLPs, Dependencies/IsotropicFunctions.py).
+INTRINSIC_LENGTH_INIT = 1e-6
+
+
+def reference_isotropic_tanh(x: torch.Tensor, eps: float = 1e-2, dim: int = -1) -> torch.Tensor:
+    """Isotropic tanh as Bird's reference implementation computes it (repository
+    GeorgeBird1/Spotlight-Resonance-Method, ``eps = 1e-2``): the identity inside the ball
+    ‖x‖ ≤ eps, and tanh(m) x / max(m, eps) with m = ‖x‖ outside.
+
+    Since tanh(m)/m → 1, the identity is the right limit, but it is not the value at the ball's
+    edge: the gain jumps by 1 − tanh(eps)/eps ≈ eps²/3 (3.3e-5 for eps = 1e-2) there.
+    :func:`isotropic_tanh` uses the Taylor series below √(machine epsilon) instead, which is
+    exact to rounding and continuous. Kept to compare with, not to train.
+    """
+    _check_dim(x, dim, "reference_isotropic_tanh")
+    m = x.norm(dim=dim, keepdim=True)  # (..., 1, ...)
+    return torch.where(m <= eps, x, torch.tanh(m) * x / m.clamp(min=eps))
+
+
+def reference_intrinsic_gain(x: torch.Tensor, o: float | torch.Tensor, eps: float = 1e-3,
+                             dim: int = -1) -> torch.Tensor:
+    """The gain g of Bird's ``IsotropicTanhIntrinsicLength`` (his layer returns g and x, and the
+    network forms a = g·x), as his code writes it: with r = ‖x‖² and m = √|o + r|,
+
+    g = tanh(m)/max(m, eps) outside the small ball m ≤ eps (eps = 1e-3), and inside it
+    tanh(√|o|)/√|o| if |o| > 0.01, else 1.
+
+    For o > 0 and m > eps it equals ``tanh_gain(o + r)``, our :func:`intrinsic_tanh` gain.
+    Kept to compare with, not to train (√ of 0 has no finite gradient at o = 0, x = 0).
+    """
+    _check_dim(x, dim, "reference_intrinsic_gain")
+    o = torch.as_tensor(o, dtype=x.dtype, device=x.device)
+    m = torch.sqrt(torch.abs(o + _squared_norm(x, dim)))  # (..., 1, ...)
+    root = torch.sqrt(o.abs())
+    inside = torch.where(o.abs() > 0.01, torch.tanh(root) / root.clamp(min=eps), 1.0)
+    return torch.where(m <= eps, inside, torch.tanh(m) / m.clamp(min=eps))
+
+
+class IsotropicMLP(nn.Module):
+    """Bird's isotropic-tanh perceptron with intrinsic lengths and ψ corrections, from scratch.
+
+    For hidden layers l = 0 … L−1 (weights W_l, biases b_l) and the read-out W_L, b_L:
+
+        z_0 = W_0 x + b_0,
+        g_l = tanh(‖z_l; o_l‖) / ‖z_l; o_l‖        (one scalar gain per layer and input),
+        a_l = g_l z_l,
+        z_l = W_l a_{l−1} + b_l + ψ_{l−1} g_{l−1}    (l ≥ 1),
+        out = W_L a_{L−1} + b_L + ψ_{L−1} g_{L−1}.
+
+    The *ψ correction* ψ_l (a vector, one entry per unit of the next layer) hands the scalar
+    gain itself to the next layer, as if the gain were one more unit whose weights are ψ; Bird
+    starts it at 0. The intrinsic lengths are o_l = exp(λ_l) with λ_l = log(``o``) at the
+    start (Bird: ``o`` = :data:`INTRINSIC_LENGTH_INIT` = 1e-6). ``learn_o``/``learn_psi``
+    choose whether they train. Weights start as PyTorch's ``nn.Linear`` does (``init=
+    "default"``) or orthogonal with zero biases (``init="orthogonal"``, Bird's choice).
+    """
+
+    def __init__(self, in_features: int, hidden: Sequence[int], classes: int,
+                 o: float = INTRINSIC_LENGTH_INIT, learn_o: bool = True, learn_psi: bool = True,
+                 init: str = "default"):
+        super().__init__()
+        if not hidden or any(not isinstance(w, int) or w < 1 for w in hidden):
+            raise ValueError(f"IsotropicMLP: hidden={hidden!r} must be a non-empty list of "
+                             "positive widths, e.g. (8, 8)")
+        if not o > 0:
+            raise ValueError(f"IsotropicMLP: o={o!r} must be > 0 (it is stored as log o), "
+                             f"e.g. o={INTRINSIC_LENGTH_INIT}")
+        if init not in ("default", "orthogonal"):
+            raise ValueError(f"IsotropicMLP: init={init!r} must be 'default' or 'orthogonal'")
+        widths = [in_features, *hidden, classes]
+        self.linears = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:]))
+        if init == "orthogonal":
+            for layer in self.linears:
+                nn.init.orthogonal_(layer.weight)
+                nn.init.zeros_(layer.bias)
+        log_o = torch.full((len(hidden),), math.log(o))  # λ_l, one per hidden layer
+        self.log_o = nn.Parameter(log_o, requires_grad=learn_o)
+        self.psi = nn.ParameterList(nn.Parameter(torch.zeros(w), requires_grad=learn_psi)
+                                    for w in widths[2:])  # ψ_l: (width of layer l + 1,)
+
+    @property
+    def o(self) -> torch.Tensor:
+        return self.log_o.exp()  # (L,)
+
+    def layers(self, x: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """``[(z_l, g_l)]`` for every hidden layer: pre-activations ``(n, width)`` and gains
+        ``(n, 1)``; the read-out is ``W_L (g z)_{L−1} + b_L + ψ_{L−1} g_{L−1}``."""
+        found, a, g = [], x, None
+        for l, linear in enumerate(self.linears[:-1]):
+            z = linear(a) if g is None else linear(a) + g * self.psi[l - 1]  # (n, width)
+            g = tanh_gain(self.o[l] + _squared_norm(z, -1))  # (n, 1)
+            a = g * z
+            found.append((z, g))
+        return found
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        z, g = self.layers(x)[-1]
+        return self.linears[-1](g * z) + g * self.psi[-1]  # (n, classes)

@@ -1,6 +1,7 @@
 """Isotropic activations equal their definitions, are exact and smooth at the origin, commute with
 rotations (elementwise ones only with permutations), and bad input fails with a clear message."""
 
+import copy
 import math
 
 import pytest
@@ -232,3 +233,123 @@ def test_exercise_checker_explains_nan_at_the_origin():
     verdict = check("iso_tanh", naive)
     assert verdict.status == "failed" and "NaN or inf" in verdict.detail
     assert "zero vectors" in verdict.detail
+
+
+def test_block_isotropic_tanh_interpolates_between_elementwise_and_isotropic():
+    x = 2 * torch.randn(6, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(12))
+    torch.testing.assert_close(A.block_isotropic_tanh(x, 1), torch.tanh(x))  # blocks of 1 ...
+    torch.testing.assert_close(A.isotropic_tanh(x[..., None])[..., 0], torch.tanh(x))  # ... are
+    torch.testing.assert_close(A.block_isotropic_tanh(x, 8), A.isotropic_tanh(x))  # one block
+    pairs = A.block_isotropic_tanh(x, 2).reshape(6, 4, 2)  # each pair squashed on its own
+    torch.testing.assert_close(pairs, A.isotropic_tanh(x.reshape(6, 4, 2)))
+    # feature maps (b, c, h, w): blocks of channels at every pixel
+    maps = torch.randn(2, 6, 3, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    moved = A.block_isotropic_tanh(maps.movedim(1, -1), 3).movedim(-1, 1)
+    torch.testing.assert_close(A.BlockIsoTanh(3, dim=1)(maps), moved)
+    # it commutes with a rotation of one block, and not with a rotation mixing two blocks
+    q = A.random_orthogonal(1, 2, torch.Generator().manual_seed(2))[0]
+    within = torch.block_diag(q, torch.eye(6, dtype=torch.float64))
+    torch.testing.assert_close(A.block_isotropic_tanh(x @ within.T, 2),
+                               A.block_isotropic_tanh(x, 2) @ within.T)
+    across = torch.eye(8, dtype=torch.float64)
+    across[1:3, 1:3] = q  # units 1 and 2 belong to different blocks
+    gap = A.block_isotropic_tanh(x @ across.T, 2) - A.block_isotropic_tanh(x, 2) @ across.T
+    assert gap.abs().max() > 1e-2
+    assert A.is_activation(A.BlockIsoTanh(2)) and "block=2" in repr(A.BlockIsoTanh(2))
+    with pytest.raises(ValueError, match="block=3"):
+        A.block_isotropic_tanh(x, 3)
+    with pytest.raises(ValueError, match="block=0"):
+        A.BlockIsoTanh(0)
+
+
+def test_reference_isotropic_tanh_is_ours_except_for_its_ball():
+    gen = torch.Generator().manual_seed(13)
+    x = torch.randn(500, 3, dtype=torch.float64, generator=gen)
+    x = x * 10 ** (4 * torch.rand(500, 1, generator=gen, dtype=torch.float64) - 3)  # 1e-3 .. 10
+    ours, reference = A.isotropic_tanh(x), A.reference_isotropic_tanh(x)
+    outside = x.norm(dim=1) > 1e-2
+    assert 0 < outside.sum() < 500
+    torch.testing.assert_close(reference[outside], ours[outside], rtol=1e-12, atol=0)
+    assert torch.equal(reference[~outside], x[~outside])  # the identity inside the ball
+    # the gain jumps by 1 - tanh(eps)/eps ~ eps^2/3 at the ball's edge; ours is continuous
+    eps = 1e-2
+    edge = torch.tensor([[eps, 0.0], [eps * (1 + 1e-9), 0.0]], dtype=torch.float64)
+    gains = A.reference_isotropic_tanh(edge)[:, 0] / edge[:, 0]  # (2,): inside, just outside
+    jump = gains[0] - gains[1]
+    assert jump.item() == pytest.approx(1 - math.tanh(eps) / eps, rel=1e-6)
+    assert jump.item() == pytest.approx(eps ** 2 / 3, rel=1e-3)
+    smooth = A.isotropic_tanh(edge)[:, 0] / edge[:, 0]
+    assert abs(smooth[0] - smooth[1]) < 1e-12
+
+
+def test_reference_intrinsic_gain_is_our_gain_of_o_plus_the_squared_length():
+    gen = torch.Generator().manual_seed(14)
+    x = 2 * torch.randn(300, 4, dtype=torch.float64, generator=gen)
+    for o in (A.INTRINSIC_LENGTH_INIT, 0.3, 2.0):
+        s = (x * x).sum(1, keepdim=True)
+        torch.testing.assert_close(A.reference_intrinsic_gain(x, o), A.tanh_gain(o + s))
+        torch.testing.assert_close(A.reference_intrinsic_gain(x, o) * x, A.intrinsic_tanh(x, o))
+    # the small ball m <= 1e-3: gain 1 for tiny o (Bird's "factor" only applies for |o| > 0.01)
+    tiny = torch.full((2, 4), 1e-5, dtype=torch.float64)
+    assert torch.equal(A.reference_intrinsic_gain(tiny, 1e-7), torch.ones(2, 1, dtype=torch.float64))
+    # Bird's start o = 1e-6 is isotropic tanh to within o/3 in the gain
+    o = A.INTRINSIC_LENGTH_INIT
+    assert (A.reference_intrinsic_gain(x, o) - A.tanh_gain(s)).abs().max() <= o / 3
+
+
+def _bird_by_hand(net, x):
+    """Bird's forward pass written out with this module's intrinsic_tanh, layer by layer."""
+    lin, o, psi = net.linears, net.o, net.psi
+    z = lin[0](x)
+    for l in range(1, len(lin)):
+        length = torch.sqrt(o[l - 1] + (z * z).sum(1, keepdim=True))
+        gain = torch.tanh(length) / length
+        a = A.intrinsic_tanh(z, o[l - 1])
+        torch.testing.assert_close(a, gain * z)
+        z = lin[l](a) + gain * psi[l - 1]
+    return z
+
+
+def test_isotropic_mlp_follows_birds_equations():
+    torch.manual_seed(0)
+    net = A.IsotropicMLP(3, (5, 4), 2, o=0.2).double()
+    with torch.no_grad():
+        for p in net.psi:
+            p.normal_()  # ψ starts at 0; give it values so that the test can see it
+        net.log_o.copy_(torch.tensor([0.2, 1.5]).log())
+    x = torch.randn(50, 3, dtype=torch.float64)
+    torch.testing.assert_close(net(x), _bird_by_hand(net, x))
+    assert [tuple(z.shape) + tuple(g.shape) for z, g in net.layers(x)] == [(50, 5, 50, 1),
+                                                                          (50, 4, 50, 1)]
+    # its layer symmetry: W_l -> Q W_l, b_l -> Q b_l, ψ_{l-1} -> Q ψ_{l-1}, W_{l+1} -> W_{l+1} Qᵀ
+    q = A.random_orthogonal(1, 5, torch.Generator().manual_seed(3), rotation=False)[0]
+    turned = copy.deepcopy(net)
+    with torch.no_grad():
+        turned.linears[0].weight.copy_(q @ net.linears[0].weight)
+        turned.linears[0].bias.copy_(q @ net.linears[0].bias)
+        turned.linears[1].weight.copy_(net.linears[1].weight @ q.T)
+    torch.testing.assert_close(turned(x), net(x))
+
+
+def test_isotropic_mlp_at_birds_start_is_an_isotropic_tanh_network():
+    torch.manual_seed(1)
+    bird = A.IsotropicMLP(2, (6, 6), 3)  # o = 1e-6, ψ = 0: Bird's start
+    assert torch.allclose(bird.o, torch.tensor(A.INTRINSIC_LENGTH_INIT))
+    assert all((p == 0).all() for p in bird.psi)
+    plain = mlp("iso_tanh", 2, (6, 6), 3)
+    for target, source in zip(plain[::2], bird.linears):
+        target.load_state_dict(source.state_dict())
+    x = torch.randn(100, 2)
+    with torch.no_grad():
+        torch.testing.assert_close(bird(x), plain(x), atol=1e-5, rtol=1e-5)
+    (bird(x) ** 2).sum().backward()  # o and ψ learn by default
+    assert bird.log_o.grad is not None and bird.psi[0].grad.abs().sum() > 0
+    orthogonal = A.IsotropicMLP(4, (4,), 2, init="orthogonal", learn_o=False, learn_psi=False)
+    w = orthogonal.linears[0].weight
+    torch.testing.assert_close(w @ w.T, torch.eye(4), atol=1e-6, rtol=0)
+    assert (orthogonal.linears[0].bias == 0).all()
+    assert not orthogonal.log_o.requires_grad and not orthogonal.psi[0].requires_grad
+    for kwargs, word in [(dict(hidden=()), "hidden"), (dict(hidden=(2,), o=0.0), "o=0.0"),
+                         (dict(hidden=(2,), init="xavier"), "init='xavier'")]:
+        with pytest.raises(ValueError, match=word.replace("(", "\\(")):
+            A.IsotropicMLP(2, classes=2, **kwargs)

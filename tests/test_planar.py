@@ -74,6 +74,20 @@ def test_training_a_stack_equals_training_each_network(act):
     torch.testing.assert_close(planar.accuracy(models[1], x, y), snaps[-1].accuracy[1])
 
 
+def test_loss_is_cross_entropy_per_network():
+    gen = torch.Generator().manual_seed(5)
+    logits = 30 * torch.randn(3, 50, 4, generator=gen, dtype=torch.float64, requires_grad=True)
+    y = torch.randint(4, (50,), generator=gen)
+    expected = torch.stack([torch.nn.functional.cross_entropy(l, y) for l in logits])
+    torch.testing.assert_close(planar._loss(logits, y), expected)
+    torch.testing.assert_close(planar._loss(logits[1], y), expected[1])  # one network: ()
+    grad, = torch.autograd.grad(planar._loss(logits, y).sum(), logits)
+    reference, = torch.autograd.grad(expected.sum(), logits)
+    torch.testing.assert_close(grad, reference)
+    huge = torch.tensor([[1e4, 0.0]])  # exp(1e4) overflows; the shifted form does not
+    assert planar._loss(huge, torch.tensor([1])).item() == pytest.approx(1e4)
+
+
 def test_snapshots_record_training():
     x, y = toy2d("moons", n=128, seed=0).tensors
     seed(0)
