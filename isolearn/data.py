@@ -362,3 +362,34 @@ class CropFlip(Dataset):
         if self.flip and torch.rand((), generator=self.generator) < 0.5:
             x = x.flip(-1)  # left-right
         return x, self.y[i]
+
+
+def canvas(data: torch.Tensor | TensorDataset, size: int) -> torch.Tensor | TensorDataset:
+    """Images ``(..., h, w)`` centred on a larger zero canvas ``(..., size, size)``, so that a shift
+    of up to ``(size - h) // 2`` pixels moves the whole image and crops nothing: shifted and
+    unshifted copies then hold exactly the same pixels. A TensorDataset ``(images, labels)`` gives
+    a TensorDataset with its images on the canvas."""
+    if isinstance(data, TensorDataset):
+        x, *rest = data.tensors
+        return TensorDataset(canvas(x, size), *rest)
+    h, w = data.shape[-2:]
+    if not isinstance(size, int) or size < max(h, w):
+        raise ValueError(f"canvas: size={size!r} must be an int >= the images' {h}x{w}, e.g. "
+                         f"size={max(h, w) + 8}")
+    top, left = (size - h) // 2, (size - w) // 2
+    return F.pad(data, (left, size - w - left, top, size - h - top))  # zeros all round
+
+
+def sample_photo_rgb(name: str = "china", size: int = 128) -> torch.Tensor:
+    """The colour version of :func:`sample_photo`: the centre square of scikit-learn's bundled
+    photograph as ``(3, size, size)`` float32 in [0, 1], channels red, green, blue."""
+    from sklearn.datasets import load_sample_image
+
+    if name not in ("china", "flower"):
+        raise ValueError(f"sample_photo_rgb: name={name!r} is unknown; choose 'china' or 'flower'")
+    rgb = torch.tensor(load_sample_image(f"{name}.jpg"), dtype=torch.float32) / 255  # (h, w, 3)
+    rgb = rgb.permute(2, 0, 1)[None]  # (1, 3, h, w)
+    side = min(rgb.shape[-2:])
+    top, left = (rgb.shape[-2] - side) // 2, (rgb.shape[-1] - side) // 2
+    square = rgb[..., top: top + side, left: left + side]
+    return F.interpolate(square, size=(size, size), mode="bilinear", antialias=True)[0].clamp(0, 1)
