@@ -393,3 +393,19 @@ def sample_photo_rgb(name: str = "china", size: int = 128) -> torch.Tensor:
     top, left = (rgb.shape[-2] - side) // 2, (rgb.shape[-1] - side) // 2
     square = rgb[..., top: top + side, left: left + side]
     return F.interpolate(square, size=(size, size), mode="bilinear", antialias=True)[0].clamp(0, 1)
+
+
+def holdout(data: Dataset, fraction: float = 0.2, seed: int = 0) -> tuple[TensorDataset, TensorDataset]:
+    """Split a training set into ``(fit, validation)``: ``fraction`` of it, stratified by class and
+    fixed by ``seed``, becomes the validation set. Tune on the validation set and keep the test set
+    for the one final measurement, so that the test accuracy says how the *chosen* settings do on
+    images that no choice has seen."""
+    from sklearn.model_selection import train_test_split
+
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"holdout: fraction={fraction!r} must lie strictly between 0 and 1, e.g. 0.2")
+    x, y = tensors(data)
+    idx_fit, idx_val = train_test_split(np.arange(len(y)), test_size=fraction, random_state=seed,
+                                        stratify=y.numpy())
+    idx_fit, idx_val = torch.as_tensor(idx_fit), torch.as_tensor(idx_val)
+    return TensorDataset(x[idx_fit], y[idx_fit]), TensorDataset(x[idx_val], y[idx_val])
