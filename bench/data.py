@@ -121,7 +121,7 @@ def convmixer_epoch_ms(device: torch.device, batch: int, images: int, steps: int
 
 
 def measure(device: torch.device | str = "cpu", cifar_images: int = 50_000, batches: int = 20,
-            steps: int = 2, repeats: int = 3) -> Table:
+            steps: int = 2, repeats: int = 3, batch: int = 512) -> Table:
     """The table: every pipeline on the digits and on the CIFAR-shaped fake set."""
     device = torch.device(device)
     rows = []
@@ -133,16 +133,16 @@ def measure(device: torch.device | str = "cpu", cifar_images: int = 50_000, batc
     g = torch.Generator().manual_seed(0)
     x = torch.rand(cifar_images, 3, 32, 32, generator=g)
     y = torch.randint(10, (cifar_images,), generator=g)
-    total = math.ceil(cifar_images / 512)
-    model_ms = convmixer_epoch_ms(device, 512, cifar_images, steps)
-    for name, make in pipelines(x, y, 512, device, padding=4, mirror=True, randaugment=True):
+    total = math.ceil(cifar_images / batch)
+    model_ms = convmixer_epoch_ms(device, batch, cifar_images, steps)
+    for name, make in pipelines(x, y, batch, device, padding=4, mirror=True, randaugment=True):
         ms, timed = epoch_ms(make, device, total, batches, repeats)
         share = ms / (ms + model_ms)
-        rows.append(["CIFAR-shaped, fake", name, cifar_images, 512,
+        rows.append(["CIFAR-shaped, fake", name, cifar_images, batch,
                      f"{timed} of {total}" if timed < total else f"{timed} (all)", ms,
                      cifar_images / ms * 1000, f"{share:.1%}"])
     rows.append(["CIFAR-shaped, fake", "ConvMixer-256/8 training, fp16 recipe (for the share)",
-                 cifar_images, 512, f"{steps} steps", model_ms, cifar_images / model_ms * 1000, "n/a"])
+                 cifar_images, batch, f"{steps} steps", model_ms, cifar_images / model_ms * 1000, "n/a"])
     return Table(COLUMNS, rows)
 
 

@@ -300,3 +300,17 @@ def test_fit_gives_the_same_history_with_either_batcher(monkeypatch):
     slow, slow_after = fit()
     assert fast.train_loss == slow.train_loss and fast.test_acc == slow.test_acc
     assert torch.equal(fast_after, slow_after)
+
+
+def test_data_pipeline_bench_runs_at_tiny_sizes():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from bench import data as bench_data
+
+    table = bench_data.measure("cpu", cifar_images=64, batches=2, steps=1, repeats=1, batch=16)
+    assert table.columns == bench_data.COLUMNS and len(table) == 4 + 5 + 1
+    assert all(ms > 0 for ms in table.column("ms per epoch"))
+    shares = [s for s in table.column("share of a ConvMixer epoch") if s != "n/a"]
+    assert len(shares) == 5 and all(s.endswith("%") for s in shares)
