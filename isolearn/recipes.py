@@ -1,11 +1,11 @@
-"""The book's GPU runs: each is a named *recipe* that follows its reference's training exactly.
+"""The book's GPU runs: each is a named *recipe* that follows the training of its reference.
 
-A result depends on the recipe as much as on the architecture: the same ConvMixer reaches 92.5 %
-on CIFAR-10 with its authors' settings and far less with plausible-looking others. So every
-GPU run of the book is written down here once, as a :class:`Recipe`: the data with its
-normalisation and augmentation, the model preset, the optimiser, the learning-rate schedule,
-epochs, batch size and precision, the reference it follows, the result that reference reports,
-and where our code differs from it. ``run(name)`` trains it::
+A result depends on the recipe as much as on the architecture: trained with settings of one's
+own, a network can land far below its paper's number and make the architecture look worse than
+it is. So every GPU run of the book is written down here once, as a :class:`Recipe`: the data
+with its normalisation and augmentation, the model preset, the optimiser, the learning-rate
+schedule, epochs, batch size and precision, the reference it follows, the result that
+reference reports, and where our code differs from it. ``run(name)`` trains it::
 
     from isolearn.recipes import run
     result = run("convmixer_256_8_cifar10")  # downloads CIFAR-10 once, trains, evaluates
