@@ -140,7 +140,7 @@ def measure(device: torch.device | str = "cpu", cifar_images: int = 50_000, batc
         share = ms / (ms + model_ms)
         rows.append(["CIFAR-shaped, fake", name, cifar_images, batch,
                      f"{timed} of {total}" if timed < total else f"{timed} (all)", ms,
-                     cifar_images / ms * 1000, f"{share:.1%}"])
+                     cifar_images / ms * 1000, f"{100 * share:.2g} %"])
     rows.append(["CIFAR-shaped, fake", "ConvMixer-256/8 training, fp16 recipe (for the share)",
                  cifar_images, batch, f"{steps} steps", model_ms, cifar_images / model_ms * 1000, "n/a"])
     return Table(COLUMNS, rows)

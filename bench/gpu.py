@@ -7,7 +7,7 @@ are not, and the table has none. Epoch 1 includes the warm-up (cuDNN picking its
 memory being allocated); the last is the steady state, and ``full run`` scales it to the
 recipe's epochs (training only, evaluation excluded). ``data s/epoch`` is one epoch of the
 data path alone (slicing, augmentation, normalisation, channels-last copy), timed
-separately, and ``data share`` its fraction of the training epoch. Options: ``--recipes``,
+separately, and ``data share %`` its fraction of the training epoch. Options: ``--recipes``,
 ``--epochs``, ``--limit`` (images per split, for a quick run), ``--device``, ``--markdown``.
 """
 
@@ -22,7 +22,7 @@ import torch
 from isolearn import recipes
 
 COLUMNS = ["recipe", "images", "batch", "precision", "first epoch s", "last epoch s", "train img/s",
-           "data s/epoch", "data share", "full run (from the last epoch)", "T4 estimate", "reference time"]
+           "data s/epoch", "data share %", "full run (from the last epoch)", "T4 estimate", "reference time"]
 
 
 def data_epoch_seconds(prepared: recipes.Prepared, seed: int = 0) -> float:
@@ -52,7 +52,7 @@ def measure(names: list[str] | None = None, epochs: int = 2, limit: int | None =
         last = result.epoch_seconds[-1]
         rows.append([name, result.train_images, r.batch_size, result.precision,
                      round(result.epoch_seconds[0], 3), round(last, 3),
-                     round(result.train_images / last), round(data_s, 3), round(data_s / last, 3),
+                     round(result.train_images / last), round(data_s, 3), float(f"{100 * data_s / last:.2g}"),
                      recipes._clock(last * r.epochs * (r.spec.train / result.train_images)),
                      recipes._minutes(recipes.t4_estimate(r)), r.reference_time or "-"])
         del prepared, result

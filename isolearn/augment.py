@@ -172,12 +172,14 @@ def shear_y(x: torch.Tensor, m: torch.Tensor, fill: float = 0.0, mode: str = "ne
     return _affine(x, _theta([[1, 0, 0], [m, 1, m * w / 2]], m), fill, mode)
 
 
-def translate_x(x: torch.Tensor, pixels: torch.Tensor, fill: float = 0.0, mode: str = "nearest") -> torch.Tensor:
+def translate_x(x: torch.Tensor, pixels: torch.Tensor, fill: float = 0.0,
+                mode: str = "nearest") -> torch.Tensor:
     """Move each image right by ``pixels`` (left if negative)."""
     return _affine(x, _theta([[1, 0, -pixels], [0, 1, 0]], pixels), fill, mode)
 
 
-def translate_y(x: torch.Tensor, pixels: torch.Tensor, fill: float = 0.0, mode: str = "nearest") -> torch.Tensor:
+def translate_y(x: torch.Tensor, pixels: torch.Tensor, fill: float = 0.0,
+                mode: str = "nearest") -> torch.Tensor:
     """Move each image down by ``pixels`` (up if negative)."""
     return _affine(x, _theta([[1, 0, 0], [0, 1, -pixels]], pixels), fill, mode)
 

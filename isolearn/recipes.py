@@ -183,7 +183,8 @@ class Recipe:
         ]
         if self.differences:
             lines.append(f"  differs    {self.differences}")
-        lines.append(f"  T4 time    {_minutes(t4_estimate(self))} (estimate: {training_flops(self) / 1e15:.2f} "
+        pflop = training_flops(self) / 1e15
+        lines.append(f"  T4 time    {_minutes(t4_estimate(self))} (estimate: {pflop:.2f} "
                      f"PFLOP at an assumed {T4_ASSUMED_TFLOPS[self.precision]:g} TFLOP/s)")
         return "\n".join(lines)
 
@@ -592,7 +593,8 @@ def train(prepared: Prepared, epochs: int | None = None, device: torch.device | 
                 if r.objective == "classify":
                     test_loss, test_acc = evaluate(model, test, device, r.eval_batch_size)
                 else:
-                    test_loss, test_acc = _reconstruction_error(model, prepared.x_test, r.eval_batch_size), math.nan
+                    test_loss = _reconstruction_error(model, prepared.x_test, r.eval_batch_size)
+                    test_acc = math.nan
         else:
             test_loss = test_acc = math.nan
         history.test_loss.append(test_loss)
@@ -620,7 +622,8 @@ def run(recipe: str | Recipe, epochs: int | None = None, fake_data: bool = False
     """
     r = get(recipe)
     if epochs is not None and (not isinstance(epochs, int) or epochs < 1):
-        raise ValueError(f"run: epochs={epochs!r} must be a positive int, or None for the recipe's {r.epochs}")
+        raise ValueError(f"run: epochs={epochs!r} must be a positive int, or None for the "
+                         f"recipe's {r.epochs}")
     result = train(prepare(r, fake_data, limit, device, seed), epochs, seed=seed, progress=progress)
     if progress:
         print(result.summary())
@@ -686,7 +689,8 @@ def race_contender(family: str = "ResNet") -> nn.Module:
     return builders[family]()
 
 
-def bottleneck_mlp(act: str = "iso_tanh", width: int = 256, pixels: int = 784, classes: int = 10) -> nn.Module:
+def bottleneck_mlp(act: str = "iso_tanh", width: int = 256, pixels: int = 784,
+                   classes: int = 10) -> nn.Module:
     """Chapter 7's bottleneck network: flattened pixels -> ``width`` -> 2 -> ``classes``, the
     activation ``act`` after both hidden layers (:func:`isolearn.planar.mlp`)."""
     from isolearn import planar
@@ -711,14 +715,16 @@ register(shortened(get("resnet20_cifar10"), 41))
 
 register(Recipe(
     name="vit_cifar10", chapter=3, title="a 7-block ViT on CIFAR-10 (patch 4), omihub777/ViT-CIFAR's recipe",
-    data="cifar10", model="vit_tiny_patch16_224", model_label="ViT, 7 blocks, d=384, 12 heads, MLP 384, patch 4",
+    data="cifar10", model="vit_tiny_patch16_224",
+    model_label="ViT, 7 blocks, d=384, 12 heads, MLP 384, patch 4",
     model_options=dict(img_size=32, patch_size=4, num_classes=10, embed_dim=384, depth=7, num_heads=12,
                        mlp_ratio=1.0),
     epochs=200, batch_size=128, optimizer="adam", betas=(0.9, 0.999), weight_decay=5e-5,
     schedule=WarmupCosine(1e-3, warmup=5, min_lr=1e-5), augment=(Crop(4), Flip(), AutoAugment()),
     normalize=(CIFAR10_MEAN, (0.2470, 0.2435, 0.2616)), label_smoothing=0.1,
     smoothing_to_others=True, precision="fp16", eval_batch_size=1024,
-    reference="omihub777/ViT-CIFAR, README and main.py (python main.py --dataset c10 --label-smoothing --autoaugment)",
+    reference=("omihub777/ViT-CIFAR, README and main.py (python main.py --dataset c10 "
+               "--label-smoothing --autoaugment)"),
     cite="omihub777_vit_cifar", reference_result="90.92 % (README, 6.3 M parameters)",
     reference_accuracy=0.9092, reference_time="2:14:22 on a V100, mixed precision",
     differences=("our ViT block: attention scaled by sqrt(32) (the head width; theirs sqrt(384)), no GELU "
@@ -727,7 +733,8 @@ register(Recipe(
 register(shortened(get("vit_cifar10"), 50))
 
 register(Recipe(
-    name="mixer_cifar10", chapter=4, title="Mixer-nano on CIFAR-10 (patch 4), omihub777/MLP-Mixer-CIFAR's recipe",
+    name="mixer_cifar10", chapter=4,
+    title="Mixer-nano on CIFAR-10 (patch 4), omihub777/MLP-Mixer-CIFAR's recipe",
     data="cifar10", model="mixer_s16_224", model_label="Mixer, 8 blocks, C=128, D_S=64, D_C=512, patch 4",
     model_options=dict(img_size=32, patch_size=4, num_classes=10, hidden_dim=128, depth=8,
                        tokens_mlp_dim=64, channels_mlp_dim=512),
