@@ -742,8 +742,8 @@ register(Recipe(
     schedule=WarmupCosine(1e-3, warmup=5, min_lr=1e-6), augment=(Crop(4), Crop(4), AutoAugment()),
     normalize=(CIFAR10_MEAN, (0.2470, 0.2435, 0.2616)), label_smoothing=0.1, cutmix=0.5,
     precision="fp16", eval_batch_size=1024,
-    reference="omihub777/MLP-Mixer-CIFAR, README and main.py (main.py --dataset c10 --model mlp_mixer "
-              "--autoaugment --cutmix-prob 0.5)",
+    reference=("omihub777/MLP-Mixer-CIFAR, README and main.py (python main.py --dataset c10 "
+               "--model mlp_mixer --autoaugment --cutmix-prob 0.5)"),
     cite="omihub777_mixer_cifar", reference_result="90.83 % (README)", reference_accuracy=0.9083,
     reference_time="3:34.31 on a P100 (117.3k steps)",
     differences=("the widths of main.py's defaults and the README's table (D_S=64, D_C=512) make 1.13 M "
@@ -760,8 +760,8 @@ register(Recipe(
     schedule=Piecewise(((Fraction(0), 0.0), (F4, 0.05), (F5, 0.05 / 20), (Fraction(1), 0.0))),
     augment=(Flip(), RandAugment(n=2, m=12)), normalize=(CIFAR10_MEAN, (0.2471, 0.2435, 0.2616)),
     precision="fp16", channels_last=True, eval_batch_size=512,
-    reference=("locuslab/convmixer-cifar10, train.py with --lr-max=0.05 --ra-n=2 --ra-m=12 --wd=0.005 "
-               "--scale=1.0 --jitter=0 --reprob=0"),
+    reference=("locuslab/convmixer-cifar10, README and train.py (python train.py --lr-max=0.05 "
+               "--ra-n=2 --ra-m=12 --wd=0.005 --scale=1.0 --jitter=0 --reprob=0)"),
     cite="trockman2022convmixercifar", reference_result="92.5 % (README; its log: 92.60 %)",
     reference_accuracy=0.926, reference_time="42.6 s per epoch on a 2080 Ti",
     differences=("RandAugment written in torch and batched on the device (isolearn.augment lists what "
