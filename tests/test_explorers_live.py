@@ -90,6 +90,6 @@ def test_explorer_reacts_to_every_control(kernel, cls):
         after = kernel.pictures(root)
         assert all(len(images) <= 1 for images in after.values()), (
             f"{cls.__name__}: moving {what} left several figures stacked in one output")
-        assert after != before and any(after.values()), (
-            f"{cls.__name__}: moving {what} did not change the figure{kernel.kernel_log()}")
+        changed = after != before and any(after.values())  # (not in the assert: no PNG dump)
+        assert changed, f"{cls.__name__}: moving {what} did not change the figure"
         before = after

@@ -53,15 +53,16 @@ def check_install(block: str, repo_url: str, scratch: Path) -> None:
         outputs = kernel.execute(block)
         expected = kernel.execute("from isolearn.runtime import colab_message\n"
                                   "print(colab_message())")
-        where = kernel.execute("import google.colab, isolearn\n"
-                               "print(google.colab.STANDIN, isolearn.__file__)")
+        where = kernel.execute("import google.colab, isolearn, sysconfig\n"
+                               "print(google.colab.STANDIN, isolearn.__file__,\n"
+                               "      sysconfig.get_paths()['purelib'])")
     shown = text(outputs, "stdout")
     assert shown == text(expected, "stdout") and len(outputs) == 1, (
         f"the install block must print only colab_message(); it showed: {outputs}")
     assert "Runtime → Change runtime type → T4 GPU" in shown, shown
-    standin, path = text(where, "stdout").split()
-    assert standin == "True" and "site-packages" in path and not path.startswith(str(ROOT)), (
-        f"the kernel imported isolearn from {path}, not from what pip installed")
+    standin, path, site = text(where, "stdout").split()
+    assert standin == "True" and path.startswith(site), (
+        f"the kernel imported isolearn from {path}, not from what pip installed in {site}")
     print("  the install block printed only:\n    " + shown.strip().replace("\n", "\n    "))
 
 

@@ -263,6 +263,7 @@ def main(argv: list[str]) -> int:
         nonlocal mark
         times.append(f"{name} {time.monotonic() - mark:.0f} s")
         mark = time.monotonic()
+        say(f"{times[-1]} (load average {os.getloadavg()[0]:.1f})")
 
     try:
         venv_python = build(find_python())
