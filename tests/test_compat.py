@@ -34,7 +34,9 @@ def test_version_rejects_what_is_not_a_name(bad):
 def test_versions_names_the_generation():
     found = compat.versions()
     assert set(found) == {"python", *compat.LIBRARIES}
-    assert found["torch"] == torch.__version__ and found["ipywidgets"] == ipywidgets.__version__
+    assert found["ipywidgets"] == ipywidgets.__version__
+    # the distribution's version; torch.__version__ may add the build (2.11.0 vs 2.11.0+cu130)
+    assert found["torch"].split("+")[0] == torch.__version__.split("+")[0]
 
 
 def test_the_running_versions_meet_isolearns_floors():

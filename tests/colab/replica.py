@@ -20,7 +20,7 @@ Then, in it:
    isolearn: a replaced package fails, named;
 2. every notebook runs under nbval (ISOLEARN_STATIC=1, as in make test), every explorer runs
    live with ipywidgets 7.7.1 (tests/test_explorers_live.py), and tests/test_compat.py runs,
-   one after the other (see ``pytest_command``);
+   on two workers as make test does (``pytest_command`` says why that is reliable);
 3. ``pip freeze`` once more: the chapters replaced nothing either.
 
 A re-run reuses the venv while its pins are unchanged and it is as built (isolearn aside).
@@ -58,7 +58,7 @@ PACKAGES = [
     "pytest", "pip", "setuptools", "wheel",
 ]
 # What the replica needs to run the tests and Colab does not have; versions from requirements.txt.
-TOOLS = ["nbval", "coverage"]
+TOOLS = ["nbval", "coverage", "pytest-xdist", "execnet"]
 # Left out of the constraints: the CUDA stack. PyPI's torch 2.11.0 is built on CUDA 13 and needs
 # its own versions of these; Colab's are CUDA 12.8 (and this machine has no GPU to use them).
 NOT_PINNED = re.compile(r"^(nvidia-|cuda-)")
@@ -243,10 +243,18 @@ def install_like_colab(venv_python: Path) -> None:
 # --- step 2: chapters, explorers, compat ------------------------------------------------------
 
 def pytest_command(venv_python: Path) -> list:
-    """One process, no pytest-xdist: see the README's Colab section for why."""
+    """Two workers, each notebook whole on one of them (``--dist loadfile``), as in make test.
+
+    Without ``--dist loadfile``, ``-n 2`` means ``--dist load``, which deals a notebook's cells
+    out to both workers; each worker then runs its share in a kernel of its own, and a cell
+    whose definitions ran on the other worker fails with a NameError, which looks like a kernel
+    restarted mid-notebook. (Reproduced with two 21-cell notebooks: ``--dist load``, 32 of 42
+    cells failed, 20 with NameErrors; ``--dist loadfile``, all passed.) ``-P``: the checkout's
+    own ``isolearn/`` must not shadow the installed one.
+    """
     return [venv_python, "-P", "-m", "pytest", "notebooks", "tests/test_explorers_live.py",
-            "tests/test_compat.py", "--nbval-lax", "--nbval-current-env", "-p", "no:cacheprovider",
-            "-q", "-W", "ignore::DeprecationWarning"]
+            "tests/test_compat.py", "--nbval-lax", "--nbval-current-env", "-n", "2", "--dist",
+            "loadfile", "-p", "no:cacheprovider", "-q", "-W", "ignore::DeprecationWarning"]
 
 
 def run_course(venv_python: Path) -> None:
