@@ -141,6 +141,7 @@ def isolearn_problems(runtime: str = "GPU") -> list[str]:
 
 
 if __name__ == "__main__":
-    bad = [p for runtime in FREEZES for p in isolearn_problems(runtime)]
+    bad = [f"Colab's {runtime} runtime: {p}" for runtime in FREEZES
+           for p in isolearn_problems(runtime)]
     print("\n".join(bad) or "installing isolearn on Colab replaces nothing")
     sys.exit(1 if bad else 0)

@@ -242,8 +242,9 @@ def install_like_colab(venv_python: Path) -> None:
 
 # --- step 2: chapters, explorers, compat ------------------------------------------------------
 
-def pytest_command(venv_python: Path) -> list:
-    """Two workers, each notebook whole on one of them (``--dist loadfile``), as in make test.
+def pytest_command(venv_python: Path, workers: int = 2) -> list:
+    """``workers`` workers (COLAB_WORKERS, default 2), each notebook whole on one of them
+    (``--dist loadfile``), as in make test; ``COLAB_WORKERS=1`` runs them one after another.
 
     Without ``--dist loadfile``, ``-n 2`` means ``--dist load``, which deals a notebook's cells
     out to both workers; each worker then runs its share in a kernel of its own, and a cell
@@ -252,13 +253,17 @@ def pytest_command(venv_python: Path) -> list:
     cells failed, 20 with NameErrors; ``--dist loadfile``, all passed.) ``-P``: the checkout's
     own ``isolearn/`` must not shadow the installed one.
     """
+    parallel = ["-n", str(workers), "--dist", "loadfile"] if workers > 1 else []
     return [venv_python, "-P", "-m", "pytest", "notebooks", "tests/test_explorers_live.py",
-            "tests/test_compat.py", "--nbval-lax", "--nbval-current-env", "-n", "2", "--dist",
-            "loadfile", "-p", "no:cacheprovider", "-q", "-W", "ignore::DeprecationWarning"]
+            "tests/test_compat.py", "--nbval-lax", "--nbval-current-env", *parallel,
+            "-p", "no:cacheprovider", "-q", "-W", "ignore::DeprecationWarning"]
 
 
 def run_course(venv_python: Path) -> None:
-    done = subprocess.run(pytest_command(venv_python), cwd=ROOT,
+    workers = os.environ.get("COLAB_WORKERS", "2")
+    if not workers.isdigit() or int(workers) < 1:
+        raise Failed(f"COLAB_WORKERS={workers!r} must be a whole number of workers, 1 or more")
+    done = subprocess.run(pytest_command(venv_python, int(workers)), cwd=ROOT,
                           env=environment(ISOLEARN_STATIC="1"))
     if done.returncode:
         raise Failed("a chapter, an explorer or a compat test failed in the replica (see above)")
