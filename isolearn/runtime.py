@@ -45,3 +45,20 @@ def static() -> bool:
     instead of live controls, and progress bars print plain text instead of a widget.
     """
     return os.environ.get("ISOLEARN_STATIC", "") not in ("", "0", "false", "False")
+
+
+def colab_message(d: torch.device | None = None) -> str:
+    """What the set-up cell prints on Colab once isolearn is installed: the device, and on a
+    CPU runtime how to get a GPU (``Runtime → Change runtime type → T4 GPU``).
+
+    ``d`` defaults to :func:`device`. The notebook's ``parameters`` cell picks the GPU sizes on
+    ``cuda`` and the CPU sizes otherwise, so on a CPU runtime the chapter still runs, only smaller.
+    """
+    d = device() if d is None else d
+    if not isinstance(d, torch.device):
+        raise TypeError(f"colab_message: d={d!r} must be a torch.device, e.g. device()")
+    if d.type == "cuda":
+        return f"isolearn is installed; Colab GPU: {torch.cuda.get_device_name(d)}."
+    return ("isolearn is installed, but this Colab runtime has no GPU, so the chapter uses "
+            "its CPU sizes.\nFor the GPU sizes: Runtime → Change runtime type → T4 GPU, "
+            "then run the notebook again.")

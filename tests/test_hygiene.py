@@ -1,10 +1,13 @@
 """The book's structure: notebooks listed in the table of contents, committed without outputs,
-each opening with the Colab set-up cell (same repository URL as _config.yml) and a parameters cell."""
+each opening with the Colab set-up cell (tests/colab/setup_cell.py: the canonical install block,
+with the repository URL of _config.yml, and the metadata that starts a GPU runtime) and a
+parameters cell."""
 
 import re
 
 import pytest
 
+from colab import setup_cell
 from notebooks import NOTEBOOKS, ROOT, code_cells, config, load, source, toc_files
 
 
@@ -39,9 +42,29 @@ def test_first_code_cell_is_the_setup_cell(path):
     match = re.search(r'^REPO_URL = "([^"]+)"', setup, re.M)
     assert match, f"{path.name}: the first code cell must set REPO_URL (the Colab install)"
     assert match.group(1) == url, (f"{path.name}: REPO_URL is {match.group(1)!r} but _config.yml's "
-                                   f"repository.url is {url!r}; make them equal")
-    assert 'if "google.colab" in sys.modules' in setup and "pip" in setup
+                                   f"repository.url is {url!r}; run {setup_cell.FIX}")
+    found = setup_cell.problems(path)
+    assert not found, f"{path.name}: " + "\n".join(found) + f"\nFix every notebook: {setup_cell.FIX}"
     assert "DEVICE = device()" in setup and "seed(" in setup
+
+
+def test_setup_block_fixer_rewrites_an_old_copy(tmp_path):
+    """A chapter made from an old copy of the cell (as chapters 8-10 are) is fixed in place:
+    the block and the metadata become canonical, the chapter's imports stay as they were."""
+    nb = load(NOTEBOOKS[0])
+    cell = code_cells(nb)[0]
+    imports = setup_cell.split(source(cell))[1]
+    cell["source"] = ('REPO_URL = "https://github.com/someone/old"\nimport subprocess, sys\n'
+                      'if "google.colab" in sys.modules:\n    subprocess.run(["pip"])\n' + imports)
+    del nb["metadata"]["accelerator"]
+    old = tmp_path / NOTEBOOKS[0].name
+    setup_cell.write(old, nb)
+    assert len(setup_cell.problems(old)) == 2  # the block and the accelerator
+    assert setup_cell.fix(old) and not setup_cell.problems(old)
+    fixed = code_cells(load(old))
+    assert setup_cell.split(source(fixed[0]))[1] == imports
+    assert [c["source"] for c in fixed[1:]] == [c["source"] for c in code_cells(nb)[1:]]
+    assert not setup_cell.fix(old)  # a second run changes nothing
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
