@@ -25,8 +25,9 @@ def device() -> torch.device:
 
 def seed(n: int = 0) -> int:
     """Seed Python's, NumPy's and PyTorch's generators (all devices) with ``n``; returns ``n``."""
-    if not isinstance(n, int) or n < 0:
-        raise ValueError(f"seed: n={n!r} must be a non-negative int, e.g. seed(0)")
+    if not isinstance(n, int) or isinstance(n, bool) or not 0 <= n < 2 ** 32:
+        raise ValueError(f"seed: n={n!r} must be an int from 0 to 2**32 - 1 (NumPy's range), "
+                         "e.g. seed(0)")
     random.seed(n)
     np.random.seed(n)
     torch.manual_seed(n)  # also seeds every CUDA device
