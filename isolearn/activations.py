@@ -50,17 +50,25 @@ def _check_dim(x: torch.Tensor, dim: int, fn: str) -> torch.Tensor:
     return x if x.is_floating_point() else x.float()
 
 
-def _threshold(value, name: str, fn: str, strict: bool):
+def _threshold(value, name: str, fn: str, strict: bool, shape: torch.Size):
     """A threshold (b >= 0: a negative one would push the origin outwards and break f(0) = 0) or
-    an intrinsic length (o > 0): a number, or a one-element tensor; a tensor that trains (a
-    parameter) is the caller's to keep in range (the layers clamp it)."""
+    an intrinsic length (o > 0): a number, or a tensor that broadcasts to the lengths' ``shape``
+    (one value, or one per network of a stack); a tensor that trains (a parameter) is the
+    caller's to keep in range (the layers clamp it)."""
     if not isinstance(value, torch.Tensor):
         return validate.number(value, name, fn, minimum=0, strict=strict, example=0.1 if name == "threshold" else 1.0)
-    if value.numel() != 1:
-        raise ValueError(f"{fn}: {name} must be one number (a tensor with one element), got a tensor "
-                         f"of shape {tuple(value.shape)}")
-    if not value.requires_grad and value.device.type == "cpu":
-        validate.number(value.item(), name, fn, minimum=0, strict=strict)
+    try:
+        fits = torch.broadcast_shapes(value.shape, shape) == shape
+    except RuntimeError:
+        fits = False
+    if not fits:
+        raise ValueError(f"{fn}: {name} must be one number, or a tensor that broadcasts to the lengths "
+                         f"{tuple(shape)} (one per vector), got a tensor of shape {tuple(value.shape)}")
+    if not value.requires_grad and value.device.type == "cpu" and value.numel():
+        bad = value <= 0 if strict else value < 0
+        if bad.any() or not torch.isfinite(value).all():
+            raise ValueError(f"{fn}: {name}={value.flatten()[:4].tolist()} must be "
+                             f"{'> 0' if strict else '>= 0'} and finite")
     return value
 
 
@@ -140,8 +148,8 @@ def isotropic_relu(x: torch.Tensor, threshold: float | torch.Tensor = 0.1,
     so the threshold is what makes it nonlinear. The gain is g = max(1 − b/‖x‖, 0).
     """
     x = _check_dim(x, dim, "isotropic_relu")
-    threshold = _threshold(threshold, "threshold", "isotropic_relu", strict=False)
     s = _squared_norm(x, dim)  # (..., 1, ...)
+    threshold = _threshold(threshold, "threshold", "isotropic_relu", False, s.shape)
     r = torch.where(s > 0, torch.sqrt(torch.where(s > 0, s, 1.0)), 0.0)  # ‖x‖, finite gradient
     active = r >= threshold  # at x = 0 only when b = 0: the identity, with gradient I
     # divide only where the result is used and 1/r² (in the gradient) cannot overflow
@@ -164,7 +172,7 @@ def intrinsic_tanh(x: torch.Tensor, o: float | torch.Tensor = 1.0, dim: int = -1
     if isinstance(o, (int, float)) and not isinstance(o, bool) and not o > 0:
         raise ValueError(f"intrinsic_tanh: o={o!r} must be > 0 (it is a squared length added "
                          "under the root); use e.g. o=1.0")
-    o = _threshold(o, "o", "intrinsic_tanh", strict=True)
+    o = _threshold(o, "o", "intrinsic_tanh", True, x.sum(dim=dim, keepdim=True).shape)
     length = intrinsic_length(x, o, dim)  # (..., 1, ...), >= √o
     saturated = _saturated(x, length, dim)
     if saturated is None:

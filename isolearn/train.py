@@ -72,8 +72,13 @@ def evaluate(model: nn.Module, data: Dataset | DataLoader, device: torch.device 
              batch_size: int = 512) -> tuple[float, float]:
     """Mean cross-entropy and accuracy of ``model`` on ``data`` (a Dataset or a DataLoader).
     The model is back in the mode it was in afterwards (train or eval), also after an error."""
-    validate.dataset(data, "evaluate", "data")
-    device = validate.device(device, "evaluate") or _device_of(model)
+    return _evaluate(model, data, device, batch_size, "evaluate", "data")
+
+
+@torch.no_grad()
+def _evaluate(model: nn.Module, data, device, batch_size: int, where: str, name: str) -> tuple[float, float]:
+    validate.dataset(data, where, name)
+    device = validate.device(device, where) or _device_of(model)
     batches = data if isinstance(data, DataLoader) else loader(data, batch_size)
     was_training = model.training
     model.eval()
@@ -81,14 +86,14 @@ def evaluate(model: nn.Module, data: Dataset | DataLoader, device: torch.device 
     try:
         for x, y in batches:
             x, y = x.to(device), y.to(device)
-            logits = model(x) if n else _first_forward(model, x, y, "evaluate", "data")  # (b, classes)
+            logits = model(x) if n else _first_forward(model, x, y, where, name)  # (b, classes)
             total_loss += F.cross_entropy(logits, y, reduction="sum").item()
             correct += (logits.argmax(1) == y).sum().item()
             n += len(y)
     finally:
         model.train(was_training)
     if n == 0:
-        raise ValueError("evaluate: data holds no images (its loader gave no batch)")
+        raise ValueError(f"{where}: {name} holds no images (its loader gave no batch)")
     return total_loss / n, correct / n
 
 
@@ -148,7 +153,7 @@ def fit(model: nn.Module, train: Dataset | DataLoader, test: Dataset | DataLoade
             warnings.warn(f"fit: the training loss became {history.train_loss[-1]} in epoch "
                           f"{history.epochs}; lower lr={lr!r}, or look for NaN in the data", stacklevel=2)
         if test is not None:
-            test_loss, test_acc = evaluate(model, test, device)
+            test_loss, test_acc = _evaluate(model, test, device, 512, "fit", "test")
             history.test_loss.append(test_loss)
             history.test_acc.append(test_acc)
         history.seconds.append(time.perf_counter() - start)

@@ -62,7 +62,7 @@ def report(title: str, results: list[tuple], key) -> None:
     off = [(case, cls, what) for case, cls, what in results if cls != case.want]
     print(f"\n{len(off)} case(s) not in the class the table wants:")
     for case, cls, what in off:
-        print(f"  [{cls} != {case.want}] {case.id}: {what[:160]}")
+        print(f"  [{cls} != {case.want}] {case.id}: {what.splitlines()[0][:160] if what else ''}")
 
 
 if __name__ == "__main__":
