@@ -4,6 +4,7 @@ Each row is a learner's submission (honest, wrong, a shortcut the exercise rules
 attempt to break the checker) and the verdict it must get. A scenario returns its class:
 
 0. the right verdict (a right answer passes; a wrong one fails with the message it should have);
+1. the right verdict, without the hint or the detail it should give;
 2. ``check`` raised instead of answering;
 3. the wrong verdict (a right answer failed, or a wrong one passed), or a hang;
 4. the check changed the learner's session (their random state, a later verdict).
@@ -61,7 +62,7 @@ def verdict(name: str, fn: Callable, status: str, match: str = "", **options) ->
         if v.status != status:
             return 3, f"status {v.status!r}, want {status!r}: {text[:300]}"
         if match and not re.search(match, text):
-            return 3, f"the verdict lacks {match!r}: {text[:300]}"
+            return 1, f"the right verdict, but it lacks {match!r}: {text[:300]}"
         return 0, text.splitlines()[0]
     return scenario
 

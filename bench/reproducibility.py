@@ -1,0 +1,70 @@
+"""What ``isolearn.runtime.seed`` makes reproducible: the same short training, repeated.
+
+For each model: ``seed(0)``, build it, ``fit`` two epochs on the digits on the CPU, and record the
+training loss (as float.hex, every bit) and a SHA-256 of the final weights. Each run is repeated
+in the same process and, in a fresh process, with 1 and with 2 torch threads. The table says
+which runs are bit-identical to the first (1 thread, same process)::
+
+    .venv/bin/python -m bench.reproducibility
+
+It backs the promise in ``seed``'s docstring: bit-identical for the same thread count, torch
+build and hardware; other thread counts change the order of floating-point sums in
+convolutions, attention and batch norm, and with it the last bits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+
+MODELS = ("mlp (dropout)", "vit_digits", "resnet20 (bn)")
+
+
+def run(name: str, threads: int) -> dict:
+    import torch
+    import torch.nn as nn
+
+    from isolearn.data import digits
+    from isolearn.models import create
+    from isolearn.runtime import seed
+    from isolearn.train import fit
+
+    torch.set_num_threads(threads)
+    size = 16 if name.startswith("resnet") else 8
+    train, test = digits(size=size)
+    seed(0)
+    if name.startswith("mlp"):
+        model = nn.Sequential(nn.Flatten(), nn.Linear(64, 128), nn.ReLU(), nn.Dropout(0.5), nn.Linear(128, 10))
+    elif name == "vit_digits":
+        model = create("vit_digits")
+    else:
+        model = create("resnet20", in_chans=1, img_size=16, widths=(8, 16, 32))
+    history = fit(model, train, test, epochs=2, device="cpu", progress=False)
+    digest = hashlib.sha256(b"".join(p.detach().numpy().tobytes() for p in model.parameters())).hexdigest()
+    return {"loss": float.hex(history.train_loss[-1]), "test_acc": history.test_acc[-1], "weights": digest[:16]}
+
+
+def fresh(name: str, threads: int) -> dict:
+    code = f"import json; from bench.reproducibility import run; print(json.dumps(run({name!r}, {threads})))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    from isolearn.table import Table
+
+    rows = []
+    for name in MODELS:
+        first = run(name, 1)
+        runs = {"same process, 1 thread": run(name, 1), "fresh process, 1 thread": fresh(name, 1),
+                "fresh process, 2 threads": fresh(name, 2)}
+        same = ["bit-identical" if r == first else f"differs (loss {r['loss']})" for r in runs.values()]
+        rows.append([name, first["loss"], *same])
+    print(Table(["model", "train loss (1 thread)", *runs], rows,
+                title="seed(0), then fit 2 epochs on digits, CPU: is the run bit-identical to the first?"))
+
+
+if __name__ == "__main__":
+    main()
