@@ -22,7 +22,7 @@ import sys
 MODELS = ("mlp (dropout)", "vit_digits", "resnet20 (bn)")
 
 
-def run(name: str, threads: int) -> dict:
+def run(name: str, threads: int, save: str | None = None) -> dict:
     import torch
     import torch.nn as nn
 
@@ -43,26 +43,47 @@ def run(name: str, threads: int) -> dict:
         model = create("resnet20", in_chans=1, img_size=16, widths=(8, 16, 32))
     history = fit(model, train, test, epochs=2, device="cpu", progress=False)
     digest = hashlib.sha256(b"".join(p.detach().numpy().tobytes() for p in model.parameters())).hexdigest()
-    return {"loss": float.hex(history.train_loss[-1]), "test_acc": history.test_acc[-1], "weights": digest[:16]}
+    if save:
+        torch.save([p.detach() for p in model.parameters()], save)
+    return {"loss": float.hex(history.train_loss[-1]), "test_acc": history.test_acc[-1], "weights": digest[:16],
+            "file": save}
 
 
-def fresh(name: str, threads: int) -> dict:
-    code = f"import json; from bench.reproducibility import run; print(json.dumps(run({name!r}, {threads})))"
+def fresh(name: str, threads: int, save: str) -> dict:
+    code = (f"import json; from bench.reproducibility import run; "
+            f"print(json.dumps(run({name!r}, {threads}, {save!r})))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _compare(first: dict, other: dict) -> str:
+    """"bit-identical", or how far the weights moved apart (the largest |difference|)."""
+    import torch
+
+    a, b = torch.load(first["file"]), torch.load(other["file"])
+    gap = max((x - y).abs().max().item() for x, y in zip(a, b))
+    if gap == 0 and first["loss"] == other["loss"]:
+        return "bit-identical"
+    loss = "same loss" if first["loss"] == other["loss"] else f"loss {other['loss']}"
+    return f"{loss}, weights differ by up to {gap:.1e}, test acc {other['test_acc']:.3f}"
+
+
 def main() -> None:
+    import tempfile
+    from pathlib import Path
+
     from isolearn.table import Table
 
     rows = []
-    for name in MODELS:
-        first = run(name, 1)
-        runs = {"same process, 1 thread": run(name, 1), "fresh process, 1 thread": fresh(name, 1),
-                "fresh process, 2 threads": fresh(name, 2)}
-        same = ["bit-identical" if r == first else f"differs (loss {r['loss']})" for r in runs.values()]
-        rows.append([name, first["loss"], *same])
-    print(Table(["model", "train loss (1 thread)", *runs], rows,
+    with tempfile.TemporaryDirectory() as folder:
+        for name in MODELS:
+            path = lambda tag: str(Path(folder) / f"{name.split()[0]}-{tag}.pt")  # noqa: E731
+            first = run(name, 1, path("first"))
+            runs = {"same process, 1 thread": run(name, 1, path("same")),
+                    "fresh process, 1 thread": fresh(name, 1, path("fresh1")),
+                    "fresh process, 2 threads": fresh(name, 2, path("fresh2"))}
+            rows.append([name, first["loss"], f"{first['test_acc']:.3f}", *(_compare(first, r) for r in runs.values())])
+    print(Table(["model", "train loss (1 thread)", "test acc", *runs], rows,
                 title="seed(0), then fit 2 epochs on digits, CPU: is the run bit-identical to the first?"))
 
 

@@ -656,8 +656,8 @@ def _judge(ex: Exercise, fn: Callable, prepared: list, timeout: float, budget: f
         if left <= 0:
             return Verdict(name, "timeout", f"the cases took longer than {budget:g} s together (a limit "
                            f"for all {len(prepared)} cases); is something very slow?", f"input: {case.describe}")
-        run = _call(ex, fn, copy.deepcopy(case.args), copy.deepcopy(case.kwargs), min(timeout, left),
-                    output, namespace)
+        args = tuple(copy.deepcopy(a) for a in case.args)  # each its own copy: no two share memory
+        run = _call(ex, fn, args, copy.deepcopy(case.kwargs), min(timeout, left), output, namespace)
         if run.timed_out and left < timeout and not run.forbidden:
             return Verdict(name, "timeout", f"the cases took longer than {budget:g} s together (a limit "
                            f"for all {len(prepared)} cases); is something very slow?", f"input: {case.describe}")
