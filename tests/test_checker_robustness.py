@@ -461,6 +461,9 @@ SUBS: list[Sub] = [
     Sub("honest", "vit_params: the formula", verdict("vit_params", vit_params, "passed")),
     Sub("honest", "residual_block: the book's solution", verdict("residual_block", residual, "passed")),
     Sub("honest", "patchify: reshape and permute", verdict("patchify", patchify, "passed")),
+    Sub("wrong", "patchify: the values of a patch in (c, p1, p2) order",
+        verdict("patchify", lambda x, p: x.reshape(x.shape[0], x.shape[1], x.shape[2] // p, p, x.shape[3] // p, p)
+                .permute(0, 2, 4, 1, 3, 5).reshape(x.shape[0], -1, p * p * x.shape[1]), "failed", "wrong places")),
     Sub("honest", "token_mixing: transpose, MLP, transpose back",
         verdict("token_mixing", lambda x, m: m(x.transpose(1, 2)).transpose(1, 2), "passed")),
     Sub("honest", "convmixer_block: the book's solution",
@@ -548,7 +551,7 @@ SUBS: list[Sub] = [
         verdict("equivariance_gap", lambda f, g, x: (f(x @ g) - f(x) @ g).norm(dim=1).max().item(), "failed",
                 r"x @ g\.T")),
     Sub("wrong", "token_mixing: reshape instead of transpose",
-        verdict("token_mixing", _reshape_not_transpose, "failed")),
+        verdict("token_mixing", _reshape_not_transpose, "failed", "transpose")),
     Sub("wrong", "slope: between the end points",
         verdict("slope", lambda xs, ys: (math.log(ys[-1]) - math.log(ys[0])) / (math.log(xs[-1]) - math.log(xs[0])),
                 "failed")),

@@ -230,23 +230,21 @@ def _tensor_difference(ex: Exercise, expected: torch.Tensor, got: Any) -> str | 
 
 
 def _count_hint(case_values: dict[str, Any], diff: int) -> str:
-    """"= 1 × embed_dim", "= embed_dim × num_classes", ... for a difference of two counts."""
+    """"8 = 1 × embed_dim (embed_dim=8)": the difference of two counts as a small multiple, a
+    square or a product of the case's sizes, the shape of what is missing or extra."""
     values = {k: v for k, v in case_values.items() if isinstance(v, int) and not isinstance(v, bool) and v > 1}
-    n = abs(diff)
+    n, found = abs(diff), []
     for k in (1, 2, 3, 4):
-        for name, v in values.items():
-            if n == k * v:
-                return f"= {k} × {name} ({name}={v:,}): count the vectors of {name} values (biases, norms, tokens)"
-    for name, v in values.items():
-        if n == v * v:
-            return f"= {name}² ({name}={v:,}): one {name} x {name} matrix"
+        found += [f"{k} × {name} ({name}={v:,})" for name, v in values.items() if n == k * v]
+    found += [f"{name}² ({name}={v:,})" for name, v in values.items() if n == v * v]
     names = list(values)
     for i, a in enumerate(names):
         for b in names[i + 1:]:
-            for k in (1, 2):
-                if n == k * values[a] * values[b]:
-                    return f"= {k} × {a} × {b}: one {a} x {b} matrix" + ("" if k == 1 else " twice")
-    return ""
+            found += [f"{k} × {a} × {b}" for k in (1, 2) if n == k * values[a] * values[b]]
+    if not found:
+        return ""
+    return (f"{n:,} = " + ", or ".join(found[:3]) + ": a vector (a bias, a norm, a token) or a matrix "
+            "of that size is " + ("extra" if diff > 0 else "missing"))
 
 
 def _difference(ex: Exercise, case: Case, expected: Any, got: Any) -> str | None:
@@ -281,7 +279,7 @@ def _difference(ex: Exercise, case: Case, expected: Any, got: Any) -> str | None
         text = (f"expected {expected:,}, got {got:,}: {abs(diff):,} too "
                 f"{'many' if diff > 0 else 'few'}")
         hint = _count_hint(_named(ex, case), diff)
-        return text + (f"\nhint:     {abs(diff):,} {hint}" if hint else "")
+        return text + (f"\nhint:     {hint}" if hint else "")
     return f"expected {expected!r}, got {got!r}"
 
 

@@ -49,8 +49,20 @@ def _mixer_params_cases() -> list[Case]:  # smallest first
     return [Case(r, ", ".join(f"{k}={v}" for k, v in zip(names, r))) for r in rows]
 
 
+def _reshaped(case, got) -> str | None:
+    """reshape (b, S, C) -> (b, C, S) instead of a transpose: the classic bug."""
+    x, m = case.args
+    b, S, C = x.shape
+    with torch.no_grad():
+        wrong = m(x.reshape(b, C, S)).reshape(b, S, C)
+    if isinstance(got, torch.Tensor) and got.shape == wrong.shape and torch.allclose(got.detach(), wrong, atol=1e-5):
+        return ("you reshaped (b, S, C) to (b, C, S): a reshape keeps the order of the values in memory, "
+                "so it scrambles the table instead of turning it; use x.transpose(1, 2)")
+    return None
+
+
 @exercise("token_mixing", "token_mixing(x, token_mlp) -> (b, S, C), the MLP applied across tokens",
-          lambda x, m: rearrange(m(rearrange(x, "b s c -> b c s")), "b c s -> b s c"))
+          lambda x, m: rearrange(m(rearrange(x, "b s c -> b c s")), "b c s -> b s c"), hint=_reshaped)
 def _token_mixing_cases() -> list[Case]:
     cases = []
     for n, (b, S, C) in enumerate([(1, 4, 3), (2, 6, 5), (2, 16, 7)]):
