@@ -229,7 +229,7 @@ def _tensor_difference(ex: Exercise, expected: torch.Tensor, got: Any) -> str | 
     return text
 
 
-def _count_hint(case_values: dict[str, Any], diff: int) -> str:
+def _count_hint(case_values: dict[str, Any], diff: int, params: bool = True) -> str:
     """"8 = 1 × embed_dim (embed_dim=8)": the difference of two counts as a small multiple, a
     square or a product of the case's sizes, the shape of what is missing or extra."""
     values = {k: v for k, v in case_values.items() if isinstance(v, int) and not isinstance(v, bool) and v > 1}
@@ -243,8 +243,8 @@ def _count_hint(case_values: dict[str, Any], diff: int) -> str:
             found += [f"{k} × {a} × {b}" for k in (1, 2) if n == k * values[a] * values[b]]
     if not found:
         return ""
-    return (f"{n:,} = " + ", or ".join(found[:3]) + ": a vector (a bias, a norm, a token) or a matrix "
-            "of that size is " + ("extra" if diff > 0 else "missing"))
+    what = "a vector (a bias, a norm, a token) or a matrix of that size" if params else "a term of that size"
+    return f"{n:,} = " + ", or ".join(found[:3]) + f": {what} is " + ("extra" if diff > 0 else "missing")
 
 
 def _difference(ex: Exercise, case: Case, expected: Any, got: Any) -> str | None:
@@ -278,7 +278,7 @@ def _difference(ex: Exercise, case: Case, expected: Any, got: Any) -> str | None
         diff = got - expected
         text = (f"expected {expected:,}, got {got:,}: {abs(diff):,} too "
                 f"{'many' if diff > 0 else 'few'}")
-        hint = _count_hint(_named(ex, case), diff)
+        hint = _count_hint(_named(ex, case), diff, params="param" in ex.name)
         return text + (f"\nhint:     {hint}" if hint else "")
     return f"expected {expected!r}, got {got!r}"
 

@@ -12,7 +12,7 @@ from isolearn.profile import loglog_slope
           "token mixing (softmax(Q Kᵀ) V, all heads) of `depth` ViT blocks on `tokens` tokens",
           lambda n, d, depth: depth * 2 * n * n * d)
 def _attention_macs_cases() -> list[Case]:
-    rows = [(17, 48, 4), (197, 768, 12), (1, 8, 1), (65, 64, 4), (3137, 48, 4), (50, 1024, 0)]
+    rows = [(1, 8, 1), (17, 48, 4), (65, 64, 4), (197, 768, 12), (3137, 48, 4), (50, 1024, 0)]  # small first
     return [Case(r, f"tokens={r[0]}, dim={r[1]}, depth={r[2]}") for r in rows]
 
 
