@@ -147,7 +147,7 @@ def test_the_appendix_page_lists_every_solution():
     for chapter in CHAPTERS:
         assert f"## {chapter.title}" in text
         for s in chapter.solutions:
-            assert f"### {s.title}" in text and f"{{ref}}`{s.label}`" in text and s.body in text
+            assert f"### {s.title}" in text and f"<{s.label}>`" in text and s.body in text
     assert "book/solutions" in [f for f in toc_files()], "the Solutions page is not in _toc.yml"
 
 

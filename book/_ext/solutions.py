@@ -104,7 +104,7 @@ def page(chapters: list[Chapter]) -> str:
     for ch in chapters:
         out += [f"({ch.path.stem}-solutions)=", f"## {ch.title}", ""]
         for s in ch.solutions:
-            out += [f"### {s.title}", "", f"Exercise: {{ref}}`{s.label}`.", "", s.body, ""]
+            out += [f"### {s.title}", "", f"{{ref}}`Back to the exercise <{s.label}>`", "", s.body, ""]
     return "\n".join(out) + "\n"
 
 
