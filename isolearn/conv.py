@@ -67,8 +67,7 @@ def _check(fn: str, x: torch.Tensor, kernel: tuple[int, int], stride: Pair, padd
         shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
         raise ValueError(f"{fn}: x must be a 4-D tensor (b, c, h, w), got {shape}; "
                          "for a single image use x[None] (or x[None, None] for a 2-D one)")
-    if weight is not None or fn != "im2col":
-        validate.tensor(weight, "weight", fn)
+    if weight is not None:
         if weight.dtype != x.dtype:
             raise validate.ArgumentTypeError(
                 f"{fn}: x is {str(x.dtype).replace('torch.', '')} but weight is "
