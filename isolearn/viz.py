@@ -125,12 +125,12 @@ def kernel_grid(weight: torch.Tensor, ncols: int = 8, suptitle: str = "", size: 
 
 
 def sliding_kernel_animation(image: torch.Tensor, kernel: torch.Tensor, interval: int = 250,
-                             dpi: int = 70, max_frames: int = 100):
+                             dpi: int = 70, max_frames: int = 64):
     """An HTML/JS animation of the kernel sliding over ``image`` (h, w) with no padding: at each
     step the window is framed on the input and the dot product fills one output pixel.
 
-    Each frame costs about 0.05 s and 17 kB of page; an image with more than ``max_frames``
-    window positions (a 28x28 digit has 676) is shown in ``max_frames`` frames, each moving the
+    Each frame costs about 0.05 s to draw and 17 kB of page; an image with more than ``max_frames``
+    window positions (a 28x28 digit has 676) is shown in at most ``max_frames`` frames, each moving the
     window several positions on and filling every output pixel it passed."""
     from IPython.display import HTML
     from matplotlib.animation import FuncAnimation
@@ -138,7 +138,7 @@ def sliding_kernel_animation(image: torch.Tensor, kernel: torch.Tensor, interval
     import torch.nn.functional as F
 
     image, kernel = _as_2d(image), _as_2d(kernel)
-    validate.positive_int(max_frames, "max_frames", "sliding_kernel_animation", 100)
+    validate.positive_int(max_frames, "max_frames", "sliding_kernel_animation", 64)
     if kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]:
         raise ValueError(f"sliding_kernel_animation: the kernel {tuple(kernel.shape)} is larger than "
                          f"the image {tuple(image.shape)}; it must fit inside (no padding here)")
