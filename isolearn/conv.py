@@ -216,7 +216,8 @@ def receptive_field(layers: Sequence[Layer] | nn.Module) -> int:
 
         r = 1 + Σ_l (k_l − 1)·d_l·∏_{i<l} s_i
     """
-    if not isinstance(layers, nn.Module) and (isinstance(layers, (str, bytes)) or not hasattr(layers, "__iter__")):
+    if not isinstance(layers, nn.Module) and (isinstance(layers, (str, bytes))
+                                              or not hasattr(layers, "__iter__")):
         raise validate.ArgumentTypeError(f"receptive_field: layers={layers!r} must be a list of "
                                          "(kernel, stride) pairs or an nn.Module, e.g. [(3, 1), (2, 2)]")
     specs = layer_specs(layers) if isinstance(layers, nn.Module) else list(layers)

@@ -26,8 +26,9 @@ class ArgumentTypeError(TypeError, ValueError):
     ValueError, the course's error for every bad argument (so ``except ValueError`` catches all)."""
 
 
-__all__ = ["ArgumentTypeError", "integer", "positive_int", "non_negative_int", "positive_ints", "number", "boolean", "seed",
-           "fields", "describe", "tensor", "images", "like_model", "labels", "device", "dataset", "one_of", "function"]
+__all__ = ["ArgumentTypeError", "integer", "positive_int", "non_negative_int", "positive_ints", "number",
+           "boolean", "seed", "fields", "describe", "tensor", "images", "like_model", "labels", "device",
+           "dataset", "one_of", "function"]
 
 
 def _example(name: str, example: Any) -> str:
