@@ -223,7 +223,8 @@ def receptive_field(layers: Sequence[Layer] | nn.Module) -> int:
     specs = layer_specs(layers) if isinstance(layers, nn.Module) else list(layers)
     r, jump = 1, 1
     for n, spec in enumerate(specs):
-        if not isinstance(spec, (tuple, list)) or len(spec) not in (2, 3) or not all(isinstance(v, int) and v >= 1 for v in spec):
+        if not isinstance(spec, (tuple, list)) or len(spec) not in (2, 3) or \
+                not all(isinstance(v, int) and v >= 1 for v in spec):
             raise ValueError(f"receptive_field: layer {n} is {spec!r}; give (kernel, stride) or "
                              "(kernel, stride, dilation) with positive ints, e.g. (3, 1)")
         k, s, d = (*spec, 1) if len(spec) == 2 else spec
