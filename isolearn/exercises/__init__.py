@@ -33,7 +33,6 @@ import contextlib
 import copy
 import html
 import importlib
-import inspect
 import io
 import math
 import numbers
