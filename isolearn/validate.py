@@ -194,7 +194,7 @@ def images(x: Any, where: str, channels: int | None = None, size: tuple[int, int
     if channels is not None and x.shape[1] != channels:
         raise ValueError(f"{where}: was built for in_chans={channels} but the images (b, c, h, w) = "
                          f"{tuple(x.shape)} have {x.shape[1]} channels; build it with "
-                         f"in_chans={x.shape[1]}, or give the images {channels} channels")
+                         f"in_chans={x.shape[1]}, or give the images {channels} channel{'s' * (channels != 1)}")
     if size is not None and tuple(x.shape[-2:]) != tuple(size):
         raise ValueError(f"{where}: was built for {size[0]}x{size[1]} images (img_size={size[0]}) "
                          f"but got {x.shape[-2]}x{x.shape[-1]} ({tuple(x.shape)}); resize the "
