@@ -35,16 +35,58 @@ import torch
 import torch.nn as nn
 from einops import einsum
 
+from isolearn import validate
+
 # The activations of the course by name; :func:`activation` builds one.
 NAMES = ("tanh", "relu", "iso_tanh", "iso_relu", "intrinsic_tanh")
 
 
-def _check_dim(x: torch.Tensor, dim: int, fn: str) -> None:
+def _check_dim(x: torch.Tensor, dim: int, fn: str) -> torch.Tensor:
+    """``x`` as a floating tensor (integers and bools become float32, as ``torch.tanh`` does)."""
     if not isinstance(x, torch.Tensor):
         raise ValueError(f"{fn}: x must be a tensor, got {type(x).__name__}")
     if not isinstance(dim, int) or not -x.dim() <= dim < max(x.dim(), 1):
         raise ValueError(f"{fn}: dim={dim!r} is not an axis of x with shape {tuple(x.shape)}; "
                          f"use the feature axis, e.g. dim=-1 for (b, d) or dim=1 for (b, c, h, w)")
+    return x if x.is_floating_point() else x.float()
+
+
+def _threshold(value, name: str, fn: str, strict: bool, shape: torch.Size):
+    """A threshold (b >= 0: a negative one would push the origin outwards and break f(0) = 0) or
+    an intrinsic length (o > 0): a number, or a tensor that broadcasts to the lengths' ``shape``
+    (one value, or one per network of a stack); a tensor that trains (a parameter) is the
+    caller's to keep in range (the layers clamp it)."""
+    if not isinstance(value, torch.Tensor):
+        return validate.number(value, name, fn, minimum=0, strict=strict, example=0.1 if name == "threshold" else 1.0)
+    try:
+        fits = torch.broadcast_shapes(value.shape, shape) == shape
+    except RuntimeError:
+        fits = False
+    if not fits:
+        raise ValueError(f"{fn}: {name} must be one number, or a tensor that broadcasts to the lengths "
+                         f"{tuple(shape)} (one per vector), got a tensor of shape {tuple(value.shape)}")
+    if not value.requires_grad and value.device.type == "cpu" and value.numel():
+        bad = value <= 0 if strict else value < 0
+        if bad.any() or not torch.isfinite(value).all():
+            raise ValueError(f"{fn}: {name}={value.flatten()[:4].tolist()} must be "
+                             f"{'> 0' if strict else '>= 0'} and finite")
+    return value
+
+
+def _saturated(x: torch.Tensor, s: torch.Tensor, dim: int):
+    """Where ``s = ‖x‖²`` overflowed to inf (a huge or infinite x), tanh of the length is 1 to
+    every digit, so f(x) is the unit vector x/‖x‖: computed from x scaled by its largest entry
+    before squaring, so the direction survives (an inf entry counts as the largest). Returns
+    (mask (..., 1, ...) of such vectors, their unit vectors), or None if there are none."""
+    big = torch.isinf(s)
+    if not big.any():
+        return None
+    infinite = torch.isinf(x)
+    top = x.abs().amax(dim=dim, keepdim=True)  # (..., 1, ...)
+    scaled = torch.where(infinite.any(dim=dim, keepdim=True), torch.where(infinite, x.sign(), 0.0),
+                         x / torch.where(big & torch.isfinite(top), top, 1.0))
+    unit = scaled / scaled.norm(dim=dim, keepdim=True).clamp_min(torch.finfo(x.dtype).tiny)
+    return big, unit
 
 
 def _squared_norm(x: torch.Tensor, dim: int) -> torch.Tensor:
@@ -60,7 +102,7 @@ def isotropic_naive(x: torch.Tensor,
     the gradient: read it to understand the formula, and compute with
     :func:`isotropic_tanh` and friends.
     """
-    _check_dim(x, dim, "isotropic_naive")
+    x = _check_dim(x, dim, "isotropic_naive")
     r = x.norm(dim=dim, keepdim=True)  # (..., 1, ...): one length per vector
     return sigma(r) * x / r
 
@@ -89,8 +131,13 @@ def isotropic_tanh(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
 
     It squashes every vector into the open unit ball and keeps its direction (elementwise tanh
     squashes into the cube instead)."""
-    _check_dim(x, dim, "isotropic_tanh")
-    return tanh_gain(_squared_norm(x, dim)) * x
+    x = _check_dim(x, dim, "isotropic_tanh")
+    s = _squared_norm(x, dim)
+    saturated = _saturated(x, s, dim)
+    if saturated is None:
+        return tanh_gain(s) * x
+    big, unit = saturated
+    return torch.where(big, unit, tanh_gain(torch.where(big, 1.0, s)) * torch.where(big, 0.0, x))
 
 
 def isotropic_relu(x: torch.Tensor, threshold: float | torch.Tensor = 0.1,
@@ -101,11 +148,9 @@ def isotropic_relu(x: torch.Tensor, threshold: float | torch.Tensor = 0.1,
     length. With b = 0 it is max(‖x‖, 0) x/‖x‖ = x, the identity: ReLU of a length does nothing,
     so the threshold is what makes it nonlinear. The gain is g = max(1 − b/‖x‖, 0).
     """
-    _check_dim(x, dim, "isotropic_relu")
-    if not isinstance(threshold, torch.Tensor) and not threshold >= 0:
-        raise ValueError(f"isotropic_relu: threshold={threshold!r} must be >= 0 (a negative one "
-                         "would push the origin outwards and break f(0) = 0); use e.g. 0.1")
+    x = _check_dim(x, dim, "isotropic_relu")
     s = _squared_norm(x, dim)  # (..., 1, ...)
+    threshold = _threshold(threshold, "threshold", "isotropic_relu", False, s.shape)
     r = torch.where(s > 0, torch.sqrt(torch.where(s > 0, s, 1.0)), 0.0)  # ‖x‖, finite gradient
     active = r >= threshold  # at x = 0 only when b = 0: the identity, with gradient I
     # divide only where the result is used and 1/r² (in the gradient) cannot overflow
@@ -124,12 +169,18 @@ def intrinsic_tanh(x: torch.Tensor, o: float | torch.Tensor = 1.0, dim: int = -1
     Since ‖x; o‖ ≥ √o > 0 nothing divides by 0, and f is smooth everywhere with f(0) = 0. Near
     the origin f(x) ≈ (tanh √o / √o) x, a contraction; far away it tends to x/‖x‖, like
     isotropic tanh. As o → 0 it becomes isotropic tanh."""
-    _check_dim(x, dim, "intrinsic_tanh")
-    if not isinstance(o, torch.Tensor) and not o > 0:
+    x = _check_dim(x, dim, "intrinsic_tanh")
+    if isinstance(o, (int, float)) and not isinstance(o, bool) and not o > 0:
         raise ValueError(f"intrinsic_tanh: o={o!r} must be > 0 (it is a squared length added "
                          "under the root); use e.g. o=1.0")
+    o = _threshold(o, "o", "intrinsic_tanh", True, x.sum(dim=dim, keepdim=True).shape)
     length = intrinsic_length(x, o, dim)  # (..., 1, ...), >= √o
-    return torch.tanh(length) / length * x
+    saturated = _saturated(x, length, dim)
+    if saturated is None:
+        return torch.tanh(length) / length * x
+    big, unit = saturated
+    length = torch.where(big, 1.0, length)
+    return torch.where(big, unit, torch.tanh(length) / length * torch.where(big, 0.0, x))
 
 
 def _short(value: torch.Tensor) -> str:
@@ -164,8 +215,7 @@ class IsoReLU(_OverDim):
 
     def __init__(self, threshold: float = 0.1, dim: int = -1, learnable: bool = False):
         super().__init__(dim)
-        if not threshold >= 0:
-            raise ValueError(f"IsoReLU: threshold={threshold!r} must be >= 0, e.g. 0.1")
+        validate.number(threshold, "threshold", "IsoReLU", minimum=0, example=0.1)
         value = torch.tensor(float(threshold))
         if learnable:
             self.threshold = nn.Parameter(value)
@@ -184,8 +234,7 @@ class IntrinsicTanh(_OverDim):
 
     def __init__(self, o: float = 1.0, dim: int = -1, learnable: bool = True):
         super().__init__(dim)
-        if not o > 0:
-            raise ValueError(f"IntrinsicTanh: o={o!r} must be > 0, e.g. 1.0")
+        validate.number(o, "o", "IntrinsicTanh", minimum=0, strict=True, example=1.0)
         log_o = torch.tensor(float(o)).log()
         if learnable:
             self.log_o = nn.Parameter(log_o)
@@ -234,6 +283,8 @@ def random_orthogonal(n: int, d: int, generator: torch.Generator | None = None,
 
     QR of a Gaussian matrix gives an orthogonal Q; multiplying its columns by the signs of R's
     diagonal makes Q uniformly (Haar) distributed. Flipping one column turns det −1 into +1."""
+    validate.positive_int(n, "n", "random_orthogonal", 4)
+    validate.positive_int(d, "d", "random_orthogonal", 3)
     a = torch.randn(n, d, d, generator=generator, dtype=dtype)
     q, r = torch.linalg.qr(a)
     q = q * torch.sign(torch.diagonal(r, dim1=-2, dim2=-1))[:, None, :]  # (n, d, d)
@@ -246,6 +297,8 @@ def random_orthogonal(n: int, d: int, generator: torch.Generator | None = None,
 def random_permutation(n: int, d: int, generator: torch.Generator | None = None,
                        dtype: torch.dtype = torch.float64) -> torch.Tensor:
     """``n`` random permutation matrices ``(n, d, d)``: each row and column holds one 1."""
+    validate.positive_int(n, "n", "random_permutation", 4)
+    validate.positive_int(d, "d", "random_permutation", 3)
     order = torch.rand(n, d, generator=generator).argsort(dim=1)  # (n, d)
     return torch.eye(d, dtype=dtype)[order]  # (n, d, d)
 
@@ -274,7 +327,12 @@ def equivariance_error(f: Callable[[torch.Tensor], torch.Tensor],
     larger is a counterexample.
     """
     _check_group_args(group, dim, n)
-    gen = torch.Generator().manual_seed(seed)
+    fn = "equivariance_error"
+    validate.function(f, "f", fn)
+    validate.number(scale, "scale", fn, minimum=0, strict=True, example=2.0)
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise ValueError(f"{fn}: dtype={dtype!r} must be a floating dtype, e.g. torch.float64")
+    gen = torch.Generator().manual_seed(validate.seed(seed, "seed", fn))
     if group == "permutation":
         g = random_permutation(n, dim, gen, dtype)  # (n, d, d)
     else:
@@ -282,7 +340,11 @@ def equivariance_error(f: Callable[[torch.Tensor], torch.Tensor],
     x = scale * torch.randn(n, dim, generator=gen, dtype=dtype)  # (n, d)
     with torch.no_grad():
         f_of_gx = f(einsum(g, x, "n i j, n j -> n i"))  # (n, d)
-        g_of_fx = einsum(g, f(x), "n i j, n j -> n i")  # (n, d)
+        f_of_x = f(x)
+        if not isinstance(f_of_x, torch.Tensor) or f_of_x.shape != x.shape:
+            raise ValueError(f"{fn}: f must map points (n, dim) to points of the same shape "
+                             f"{tuple(x.shape)}, got {validate.describe(f_of_x)}")
+        g_of_fx = einsum(g, f_of_x, "n i j, n j -> n i")  # (n, d)
     return (f_of_gx - g_of_fx).norm(dim=1).max().item()
 
 

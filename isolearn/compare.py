@@ -173,9 +173,16 @@ def race(builders: dict[str, Callable[[], nn.Module]], train, test, epochs: int,
     each, seed ``s`` fixing both the initial weights and the batch order of run ``s``.
     ``fit_options`` go to :func:`isolearn.train.fit` (lr, batch_size, weight_decay, schedule).
     Returns ``{family: [History, ...]}``, one History per seed."""
+    from isolearn import validate
     from isolearn.runtime import seed as set_seed
     from isolearn.train import fit
 
+    validate.positive_int(seeds, "seeds", "race", 3)
+    for name, build in builders.items():
+        if isinstance(build, nn.Module) or not callable(build):
+            raise validate.ArgumentTypeError(
+                f"race: builders[{name!r}] is {validate.describe(build)}, not a builder; pass a function "
+                f"that makes a fresh model per seed, e.g. {{{name!r}: lambda: create(...)}}")
     histories: dict[str, list] = {}
     for name, build in builders.items():
         histories[name] = []

@@ -19,6 +19,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from einops import rearrange
 
+from isolearn import validate
+
 Pair = int | tuple[int, int]
 
 
@@ -58,11 +60,19 @@ def conv_output_size(n: int, kernel_size: int, stride: int = 1, padding: int = 0
 def _check(fn: str, x: torch.Tensor, kernel: tuple[int, int], stride: Pair, padding: Pair,
            dilation: Pair, weight: torch.Tensor | None = None) -> tuple[tuple[int, int], ...]:
     """Validate a convolution's arguments; return (stride, padding, dilation, out_size) as pairs."""
+    if isinstance(x, torch.Tensor) and x.dim() == 4 and not x.is_floating_point():
+        raise validate.ArgumentTypeError(f"{fn}: x is {str(x.dtype).replace('torch.', '')}; convolve "
+                                         "floats: convert with x.float()")
     if not isinstance(x, torch.Tensor) or x.dim() != 4:
         shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
         raise ValueError(f"{fn}: x must be a 4-D tensor (b, c, h, w), got {shape}; "
                          "for a single image use x[None] (or x[None, None] for a 2-D one)")
     if weight is not None:
+        if weight.dtype != x.dtype:
+            raise validate.ArgumentTypeError(
+                f"{fn}: x is {str(x.dtype).replace('torch.', '')} but weight is "
+                f"{str(weight.dtype).replace('torch.', '')}; give both one float dtype, e.g. "
+                f"weight.to(x.dtype)")
         if weight.dim() != 4:
             raise ValueError(f"{fn}: weight must be 4-D (c_out, c_in, k_h, k_w), got {tuple(weight.shape)}")
         if weight.shape[1] != x.shape[1]:
@@ -97,8 +107,10 @@ def conv2d_loops(x: torch.Tensor, weight: torch.Tensor,
     and the tests prove it equals ``F.conv2d``.
     """
     (s_h, s_w), (p_h, p_w), (d_h, d_w), (out_h, out_w) = _check(
-        "conv2d_loops", x, weight.shape[2:], stride, padding, dilation, weight)
+        "conv2d_loops", x, validate.tensor(weight, "weight", "conv2d_loops").shape[2:], stride,
+        padding, dilation, weight)
     k_h, k_w = weight.shape[2:]
+    _check_bias(bias, weight, "conv2d_loops")
     x = F.pad(x, (p_w, p_w, p_h, p_h))  # zeros on every side
     out = x.new_zeros(x.shape[0], weight.shape[0], out_h, out_w)
     for i in range(out_h):
@@ -142,9 +154,10 @@ def conv2d_unfold(x: torch.Tensor, weight: torch.Tensor,
     Each output pixel is the dot product of a flattened kernel with the
     column of its window.
     """
-    kernel = tuple(weight.shape[2:])
+    kernel = tuple(validate.tensor(weight, "weight", "conv2d_unfold").shape[2:])
     _, _, _, (out_h, out_w) = _check("conv2d_unfold", x, kernel, stride,
                                      padding, dilation, weight)
+    _check_bias(bias, weight, "conv2d_unfold")
     cols = im2col(x, kernel, stride, padding, dilation)  # (b, c_in·k_h·k_w, L)
     rows = rearrange(weight, "o c u v -> o (c u v)")     # (c_out, c_in·k_h·k_w)
     out = rows @ cols                                    # (b, c_out, L = h'·w')
@@ -158,6 +171,8 @@ def conv2d_macs(c_in: int, c_out: int, kernel_size: Pair, out_size: Pair, groups
     product of length (c_in / groups)·k_h·k_w. Bias adds are not counted (as is customary)."""
     k_h, k_w = _pair(kernel_size, "kernel_size", 1, "conv2d_macs", "3")
     h, w = _pair(out_size, "out_size", 1, "conv2d_macs", "(8, 8)")
+    for name, value, example in (("c_in", c_in, 3), ("c_out", c_out, 16)):
+        validate.positive_int(value, name, "conv2d_macs", example)
     _check_groups("conv2d_macs", c_in, c_out, groups)
     return c_out * h * w * (c_in // groups) * k_h * k_w
 
@@ -262,6 +277,16 @@ def layer_specs(model: nn.Module | Iterable[nn.Module]) -> list[tuple[int, int, 
     """The (kernel, stride, dilation) of each spatial layer (Conv2d, MaxPool2d, AvgPool2d) in
     order; layers that act pixel by pixel (ReLU, BatchNorm, ...) do not change receptive fields.
     Uses the height axis (the course's kernels are square)."""
+    if not isinstance(model, nn.Module):
+        if isinstance(model, (str, bytes)) or not hasattr(model, "__iter__"):
+            raise validate.ArgumentTypeError(f"layer_specs: model={model!r} must be an nn.Module or a "
+                                             "list of modules, e.g. layer_specs(nn.Sequential(...))")
+        model = list(model)
+        strays = [m for m in model if not isinstance(m, nn.Module)]
+        if strays:
+            raise validate.ArgumentTypeError(
+                f"layer_specs: every layer must be an nn.Module, got {strays[0]!r}; for (kernel, "
+                "stride) pairs call receptive_field(layers) directly")
     modules = model.modules() if isinstance(model, nn.Module) else iter(model)
     specs = []
     for m in modules:
@@ -281,10 +306,15 @@ def receptive_field(layers: Sequence[Layer] | nn.Module) -> int:
 
         r = 1 + Σ_l (k_l − 1)·d_l·∏_{i<l} s_i
     """
+    if not isinstance(layers, nn.Module) and (isinstance(layers, (str, bytes))
+                                              or not hasattr(layers, "__iter__")):
+        raise validate.ArgumentTypeError(f"receptive_field: layers={layers!r} must be a list of "
+                                         "(kernel, stride) pairs or an nn.Module, e.g. [(3, 1), (2, 2)]")
     specs = layer_specs(layers) if isinstance(layers, nn.Module) else list(layers)
     r, jump = 1, 1
     for n, spec in enumerate(specs):
-        if len(spec) not in (2, 3) or not all(isinstance(v, int) and v >= 1 for v in spec):
+        if not isinstance(spec, (tuple, list)) or len(spec) not in (2, 3) or \
+                not all(isinstance(v, int) and v >= 1 for v in spec):
             raise ValueError(f"receptive_field: layer {n} is {spec!r}; give (kernel, stride) or "
                              "(kernel, stride, dilation) with positive ints, e.g. (3, 1)")
         k, s, d = (*spec, 1) if len(spec) == 2 else spec
@@ -302,9 +332,16 @@ def input_gradient(model: nn.Module, size: int, in_channels: int = 1) -> torch.T
     """
     import copy
 
+    validate.positive_int(size, "size", "input_gradient", 32)
+    validate.positive_int(in_channels, "in_channels", "input_gradient", 1)
     probe = copy.deepcopy(model).double().eval()
     x = torch.randn(1, in_channels, size, size, dtype=torch.float64, requires_grad=True)
-    out = probe(x)  # (1, c, h', w')
+    try:
+        out = probe(x)  # (1, c, h', w')
+    except RuntimeError as error:
+        raise ValueError(f"input_gradient: the model cannot take an input (1, in_channels={in_channels}, "
+                         f"size={size}, size={size}): {str(error).splitlines()[0]}; match in_channels to "
+                         "its first layer, and take a size at least its receptive field") from error
     if out.dim() != 4:
         raise ValueError(f"input_gradient: the model must output (b, c, h, w) maps, got {tuple(out.shape)}")
     out[0, :, out.shape[2] // 2, out.shape[3] // 2].sum().backward()
@@ -347,13 +384,35 @@ def apply_kernel(image: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
     """One kernel on one grayscale image: (1, h, w) or (h, w) with (k, k) -> (h, w), 'same' size.
 
     The border is padded by repeating the edge pixels (not zeros), so that a photo's frame does
-    not light up as an 'edge' and drown the edges inside the picture."""
+    not light up as an 'edge' and drown the edges inside the picture. Integer images and kernels
+    are computed in floating point (float32 unless one of them is float64)."""
+    if isinstance(kernel, str):
+        raise validate.ArgumentTypeError(f"apply_kernel: kernel={kernel!r} is a name; pass the kernel "
+                                         f"itself, e.g. KERNELS[{kernel!r}]")
+    validate.tensor(image, "image", "apply_kernel")
+    validate.tensor(kernel, "kernel", "apply_kernel")
     if kernel.dim() != 2 or kernel.shape[0] != kernel.shape[1] or kernel.shape[0] % 2 == 0:
         raise ValueError(f"apply_kernel: kernel must be square and odd-sized (k, k), got "
                          f"{tuple(kernel.shape)}; e.g. a 3x3 kernel")
     if image.dim() == 3 and image.shape[0] != 1:
         raise ValueError(f"apply_kernel: expected a grayscale image (1, h, w) or (h, w), got "
                          f"{tuple(image.shape)}; average the channels first, e.g. image.mean(0)")
-    x = image.reshape(1, 1, *image.shape[-2:]).to(kernel.dtype)
+    if image.dim() not in (2, 3):
+        raise ValueError(f"apply_kernel: expected one grayscale image (1, h, w) or (h, w), got "
+                         f"{tuple(image.shape)}; for a batch (b, 1, h, w) use F.conv2d, or one image x[0]")
+    dtype = torch.promote_types(image.dtype, kernel.dtype)
+    dtype = dtype if dtype.is_floating_point else torch.float32
+    x = image.reshape(1, 1, *image.shape[-2:]).to(dtype)
     p = kernel.shape[0] // 2
-    return F.conv2d(F.pad(x, (p, p, p, p), mode="replicate"), kernel[None, None])[0, 0]
+    return F.conv2d(F.pad(x, (p, p, p, p), mode="replicate"), kernel.to(dtype)[None, None])[0, 0]
+
+
+def _check_bias(bias, weight: torch.Tensor, fn: str) -> None:
+    """``bias`` is None or a tensor ``(c_out,)`` of the weight's dtype."""
+    if bias is None:
+        return
+    validate.tensor(bias, "bias", fn)
+    if bias.shape != (weight.shape[0],) or bias.dtype != weight.dtype:
+        raise ValueError(f"{fn}: bias must be ({weight.shape[0]},), one value per output channel, of "
+                         f"dtype {weight.dtype}; got {str(bias.dtype).replace('torch.', '')} of shape "
+                         f"{tuple(bias.shape)}")

@@ -14,6 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
+from isolearn import validate
+
 TOY2D_KINDS = ("moons", "circles", "spirals", "blobs")
 
 
@@ -32,8 +34,14 @@ def digits(
 
     if not isinstance(size, int) or size < 1:
         raise ValueError(f"digits: size={size!r} must be a positive int such as 8, 16 or 32")
-    if not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"digits: test_fraction={test_fraction!r} must lie strictly between 0 and 1")
+    if size > 1024:  # 1797 images of 1024² float32 pixels are 7.5 GB already
+        raise ValueError(f"digits: size={size} would hold {1797 * size * size * 4 / 1e9:.0f} GB of "
+                         "pixels; the digits are 8x8, use a size such as 16 or 32")
+    validate.number(test_fraction, "test_fraction", "digits", minimum=0, maximum=1, strict=True, example=0.25)
+    if not 0.0 < test_fraction < 1.0 or round(1797 * test_fraction) < 10 or round(1797 * (1 - test_fraction)) < 10:
+        raise ValueError(f"digits: test_fraction={test_fraction!r} must lie strictly between 0 and 1 "
+                         "and leave at least 10 images (one per class) on each side, e.g. 0.25")
+    validate.seed(seed, "seed", "digits")
     bunch = load_digits()
     x = torch.tensor(bunch.images, dtype=torch.float32).unsqueeze(1) / 16.0  # (n, 1, 8, 8)
     y = torch.tensor(bunch.target, dtype=torch.int64)  # (n,)
@@ -61,10 +69,18 @@ def toy2d(
 
     if kind not in TOY2D_KINDS:
         raise ValueError(f"toy2d: kind={kind!r} is unknown; choose one of {', '.join(TOY2D_KINDS)}")
+    if not isinstance(classes, int) or classes < 2:
+        raise ValueError(f"toy2d: classes={classes!r} must be an int >= 2")
     if not isinstance(n, int) or n < classes:
         raise ValueError(f"toy2d: n={n!r} must be an int of at least classes={classes}")
     if not isinstance(classes, int) or classes < 2:
         raise ValueError(f"toy2d: classes={classes!r} must be an int >= 2")
+    if n > 10 ** 8:
+        raise ValueError(f"toy2d: n={n} points would need {n * 24 / 1e9:.0f} GB; a toy set has a few "
+                         "hundred to a few thousand, e.g. n=512")
+    validate.number(noise, "noise", "toy2d", minimum=0, example=0.1)
+    validate.number(winding, "winding", "toy2d", example=3.0)
+    validate.seed(seed, "seed", "toy2d")
     if kind in ("moons", "circles") and classes != 2:
         raise ValueError(f"toy2d: kind={kind!r} has exactly 2 classes, got classes={classes}; "
                          "use kind='spirals' or kind='blobs' for more")
@@ -94,16 +110,23 @@ def loader(data: Dataset, batch_size: int = 128, shuffle: bool = False, seed: in
     """A plain DataLoader; with ``shuffle=True`` its order is fixed by ``seed`` (reproducible)."""
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"loader: batch_size={batch_size!r} must be a positive int, e.g. 128")
-    generator = torch.Generator().manual_seed(seed) if shuffle else None
+    validate.dataset(data, "loader", "data", pairs=False)
+    validate.boolean(shuffle, "shuffle", "loader")
+    generator = torch.Generator().manual_seed(validate.seed(seed, "seed", "loader")) if shuffle else None
     return DataLoader(data, batch_size=batch_size, shuffle=shuffle, generator=generator)
 
 
 def tensors(data: Dataset | DataLoader) -> tuple[torch.Tensor, torch.Tensor]:
     """All of a dataset (or a loader's dataset) as two tensors ``(x, y)``."""
+    validate.dataset(data, "tensors", "data", pairs=False)
     if isinstance(data, DataLoader):
         data = data.dataset
     if isinstance(data, TensorDataset):
+        if len(data.tensors) != 2:
+            raise ValueError(f"tensors: the TensorDataset holds {len(data.tensors)} tensors, not two "
+                             "(x, y); build it as TensorDataset(x, y)")
         return data.tensors[0], data.tensors[1]
+    validate.dataset(data, "tensors", "data")
     xs, ys = zip(*(data[i] for i in range(len(data))))
     return torch.stack(xs), torch.as_tensor(ys)
 
@@ -111,6 +134,9 @@ def tensors(data: Dataset | DataLoader) -> tuple[torch.Tensor, torch.Tensor]:
 def shift(x: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
     """Images ``(..., h, w)`` moved down by ``dy`` and right by ``dx`` pixels (negative: up/left),
     filling the vacated border with zeros (the digits' background)."""
+    if validate.tensor(x, "x", "shift").dim() < 2:
+        raise ValueError(f"shift: x must be images (..., h, w), got shape {tuple(x.shape)}")
+    dy, dx = validate.integer(dy, "dy", "shift", 1), validate.integer(dx, "dx", "shift", -1)
     h, w = x.shape[-2:]
     if abs(dy) >= h or abs(dx) >= w:
         raise ValueError(f"shift: (dy, dx)=({dy}, {dx}) moves a {h}x{w} image out of the frame; "
@@ -129,6 +155,10 @@ def sample_photo(name: str = "china", size: int = 128) -> torch.Tensor:
 
     if name not in ("china", "flower"):
         raise ValueError(f"sample_photo: name={name!r} is unknown; choose 'china' or 'flower'")
+    validate.positive_int(size, "size", "sample_photo", 128)
+    if size > 4096:
+        raise ValueError(f"sample_photo: size={size} is larger than the photo (427 pixels) blown up "
+                         "ten times; use a size up to 4096, e.g. 128")
     rgb = torch.tensor(load_sample_image(f"{name}.jpg"), dtype=torch.float32) / 255  # (h, w, 3)
     gray = (rgb @ torch.tensor([0.299, 0.587, 0.114]))[None, None]  # (1, 1, h, w), ITU-R 601 luma
     h, w = gray.shape[-2:]
@@ -223,9 +253,10 @@ def fetch(name: str) -> dict[str, Path]:
     import pooch
     import requests
 
-    if name not in REMOTE:
+    if not isinstance(name, str) or name not in REMOTE:
         raise ValueError(f"fetch: name={name!r} is unknown; choose one of {', '.join(REMOTE)}")
     folder = data_dir() / name
+    _remove_orphans(folder)
     paths: dict[str, Path] = {}
     for file, sha256 in REMOTE[name]["files"].items():
         problems, offline = [], True
@@ -240,13 +271,38 @@ def fetch(name: str) -> dict[str, Path]:
                 reason = "cannot reach the server" if unreachable else str(error).splitlines()[0][:200]
                 problems.append(f"{base + file}: {type(error).__name__}, {reason}")
         else:
+            cached, found = folder / file, ""
+            if cached.is_file() and pooch.file_hash(str(cached)) != sha256:
+                found = (f"\nA file {cached} is in the cache, but its SHA-256 does not match: it is "
+                         f"corrupt or a partial copy, and was not used. Delete it and run again with a "
+                         f"network, or copy a good {file} over it.")
+            written = (f"Nothing was written to the cache {folder}" if not paths else
+                       f"Nothing of {file} was written to the cache {folder} (the {len(paths)} "
+                       "file(s) before it are there, verified)")
             raise DownloadError(
                 f"{name}: could not download {file} " + ("(no network?)" if offline else "from any mirror")
-                + ":\n  " + "\n  ".join(problems)
-                + f"\nNothing was written to the cache {folder}. Offline, use isolearn.data.digits() "
+                + ":\n  " + "\n  ".join(problems) + found
+                + f"\n{written}. Offline, use isolearn.data.digits() "
                 f"(bundled with scikit-learn, no download), or copy {file} into that folder "
                 f"(set {DATA_ENV} to choose it).")
     return paths
+
+
+def _remove_orphans(folder: Path, age: float = 300.0) -> None:
+    """Delete what a killed download left behind: pooch writes each download to a temporary
+    ``tmp*`` file in the cache folder and renames it once verified, so a kernel killed meanwhile
+    leaves the temporary file. One not written to for ``age`` seconds belongs to no running
+    download (an active one writes every few seconds: the read timeout is 30 s)."""
+    import time
+
+    if not folder.is_dir():
+        return
+    for orphan in folder.glob("tmp*"):
+        try:
+            if orphan.is_file() and time.time() - orphan.stat().st_mtime > age:
+                orphan.unlink()
+        except OSError:  # a read-only cache, or another process removed it first
+            pass
 
 
 _IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
@@ -261,14 +317,25 @@ def read_idx(path) -> np.ndarray:
     """
     import gzip
     import struct
+    import zlib
 
+    if not isinstance(path, (str, Path)):
+        raise validate.ArgumentTypeError(f"read_idx: path={path!r} must be the path of a file (a str "
+                                         "or a pathlib.Path)")
     opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rb") as f:
-        data = f.read()
+    try:
+        with opener(path, "rb") as f:
+            data = f.read()
+    except (gzip.BadGzipFile, EOFError, zlib.error) as error:
+        raise ValueError(f"read_idx: {path} is not a complete gzip file ({error}); it is corrupt or "
+                         "was cut off: delete it and download again") from None
     if len(data) < 4 or data[:2] != b"\x00\x00" or data[2] not in _IDX_TYPES:
         raise ValueError(f"read_idx: {path} is not an IDX file (it starts with {data[:4].hex()}, "
                          "expected 0000 then a type code such as 08)")
     k = data[3]
+    if len(data) < 4 + 4 * k:
+        raise ValueError(f"read_idx: {path} is truncated inside its header ({len(data)} bytes, "
+                         f"{k} sizes announced); delete it and download again")
     dims = struct.unpack(f">{k}I", data[4: 4 + 4 * k])
     values = np.frombuffer(data, _IDX_TYPES[data[2]], offset=4 + 4 * k)
     if values.size != math.prod(dims):
@@ -324,9 +391,14 @@ def read_cifar10(archive) -> tuple[TensorDataset, TensorDataset]:
         x = rearrange(np.asarray(d[b"data"], dtype=np.uint8), "n (c h w) -> n c h w", c=3, h=32, w=32)
         return torch.from_numpy(x.copy()), torch.as_tensor(d[b"labels"], dtype=torch.int64)
 
-    with tarfile.open(archive, "r:gz") as tar:
-        train = [batch(tar, f"data_batch_{i}") for i in range(1, 6)]
-        x_test, y_test = batch(tar, "test_batch")
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            train = [batch(tar, f"data_batch_{i}") for i in range(1, 6)]
+            x_test, y_test = batch(tar, "test_batch")
+    except (tarfile.TarError, EOFError, OSError, KeyError) as error:
+        raise ValueError(f"read_cifar10: {archive} is not the CIFAR-10 python archive "
+                         f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}); "
+                         "delete it and download again") from None
     x_train = torch.cat([x for x, _ in train])  # (50000, 3, 32, 32) uint8
     y_train = torch.cat([y for _, y in train])
     return TensorDataset(x_train.float() / 255, y_train), TensorDataset(x_test.float() / 255, y_test)
@@ -348,9 +420,17 @@ class CropFlip(Dataset):
     def __init__(self, data: Dataset, padding: int = 4, flip: bool = True, seed: int = 0):
         if not isinstance(padding, int) or padding < 0:
             raise ValueError(f"CropFlip: padding={padding!r} must be an int >= 0, e.g. 4")
+        validate.boolean(flip, "flip", "CropFlip")
+        validate.dataset(data, "CropFlip", "data")
         self.x, self.y = tensors(data)
+        if self.x.dim() != 4:
+            raise ValueError(f"CropFlip: data must hold images (n, c, h, w), got {tuple(self.x.shape)}")
+        side = min(self.x.shape[-2:])
+        if padding >= side:  # a shift by the whole side would move the image out of the frame
+            raise ValueError(f"CropFlip: padding={padding} must be smaller than the images' side "
+                             f"({self.x.shape[-2]}x{self.x.shape[-1]}), e.g. padding={max(1, side // 8)}")
         self.padding, self.flip = padding, flip
-        self.generator = torch.Generator().manual_seed(seed)
+        self.generator = torch.Generator().manual_seed(validate.seed(seed, "seed", "CropFlip"))
 
     def __len__(self) -> int:
         return len(self.y)

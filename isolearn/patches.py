@@ -12,6 +12,8 @@ import torch
 import torch.nn as nn
 from einops import rearrange
 
+from isolearn import validate
+
 
 def _divisors_near(n: int, p: int) -> str:
     lower, upper = n - n % p, n - n % p + p
@@ -37,7 +39,7 @@ def patchify(x: torch.Tensor, patch_size: int) -> torch.Tensor:
     Patches are read row by row (left to right, top to bottom); within a patch the values are
     ordered (row, column, channel), the layout of the ViT paper's reference code.
     """
-    if x.dim() != 4:
+    if validate.tensor(x, "x", "patchify").dim() != 4:
         raise ValueError(f"patchify: x must be (b, c, h, w), got shape {tuple(x.shape)}")
     check_patch_size(x.shape[2], x.shape[3], patch_size, "patchify")
     return rearrange(x, "b c (h p1) (w p2) -> b (h w) (p1 p2 c)", p1=patch_size, p2=patch_size)
@@ -45,10 +47,16 @@ def patchify(x: torch.Tensor, patch_size: int) -> torch.Tensor:
 
 def unpatchify(tokens: torch.Tensor, patch_size: int, height: int, channels: int) -> torch.Tensor:
     """The inverse of :func:`patchify`: (b, n, p·p·c) -> (b, c, h, w); ``height`` in pixels."""
-    p = patch_size
-    if height % p or tokens.shape[-1] != p * p * channels:
+    p = validate.positive_int(patch_size, "patch_size", "unpatchify", 4)
+    height = validate.positive_int(height, "height", "unpatchify", 32)
+    channels = validate.positive_int(channels, "channels", "unpatchify", 3)
+    if validate.tensor(tokens, "tokens", "unpatchify").dim() != 3:
+        raise ValueError(f"unpatchify: tokens must be (b, n, p·p·c), got shape {tuple(tokens.shape)}; "
+                         "for one image (n, p·p·c) use tokens[None]")
+    if height % p or tokens.shape[-1] != p * p * channels or tokens.shape[1] % (height // p):
         raise ValueError(f"unpatchify: tokens {tuple(tokens.shape)} do not hold {p}x{p} patches of "
-                         f"{channels} channels of an image {height} pixels high")
+                         f"{channels} channels of an image height={height} pixels high (rows of "
+                         f"height / patch_size = {height // p} patches, of {p * p * channels} values)")
     return rearrange(tokens, "b (h w) (p1 p2 c) -> b c (h p1) (w p2)", h=height // p, p1=p, p2=p,
                      c=channels)
 
@@ -63,13 +71,15 @@ class PatchEmbed(nn.Module):
     def __init__(self, img_size: int = 224, patch_size: int = 16, in_chans: int = 3,
                  embed_dim: int = 768):
         super().__init__()
+        for name, value in (("img_size", img_size), ("in_chans", in_chans), ("embed_dim", embed_dim)):
+            validate.positive_int(value, name, "PatchEmbed")
         check_patch_size(img_size, img_size, patch_size, "PatchEmbed")
         self.img_size, self.patch_size, self.in_chans = img_size, patch_size, in_chans
         self.num_patches = (img_size // patch_size) ** 2
         self.proj = nn.Conv2d(in_chans, embed_dim, kernel_size=patch_size, stride=patch_size)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        b, c, h, w = x.shape
+        b, c, h, w = validate.images(x, "PatchEmbed", model=self).shape
         if c != self.in_chans or (h, w) != (self.img_size, self.img_size):
             raise ValueError(
                 f"PatchEmbed: expected images (b, {self.in_chans}, {self.img_size}, {self.img_size}), "

@@ -24,6 +24,7 @@ import torch
 import torch.nn as nn
 from einops import einsum
 
+from isolearn import validate
 from isolearn.activations import NAMES, activation, is_activation
 
 
@@ -37,9 +38,11 @@ def mlp(act: str, in_features: int = 2, hidden: Sequence[int] = (2, 2, 2), class
     """
     if act not in NAMES:
         raise ValueError(f"mlp: act={act!r} is unknown; choose one of {', '.join(NAMES)}")
-    if not hidden or any(not isinstance(w, int) or w < 1 for w in hidden):
+    if isinstance(hidden, int) or not hidden or any(not isinstance(w, int) or w < 1 for w in hidden):
         raise ValueError(f"mlp: hidden={hidden!r} must be a non-empty list of positive widths, "
                          "e.g. (2, 2, 2)")
+    validate.positive_int(in_features, "in_features", "mlp", 2)
+    validate.positive_int(classes, "classes", "mlp", 2)
     layers: list[nn.Module] = []
     width = in_features
     for w in hidden:
@@ -78,6 +81,7 @@ def stack(models: Sequence[nn.Sequential]) -> nn.Sequential:
     """
     if not models:
         raise ValueError("stack: models is empty; pass a list of networks built the same way")
+    _check_same_architecture(models)
     layers = []
     for column in zip(*models):
         first = column[0]
@@ -99,6 +103,10 @@ def stack(models: Sequence[nn.Sequential]) -> nn.Sequential:
 
 def unstack(stacked: nn.Sequential, models: Sequence[nn.Sequential]) -> None:
     """Copy the weights of a :func:`stack` back into its k networks, in place."""
+    k = next(iter(stacked.state_dict().values())).shape[0]
+    if len(models) != k:
+        raise ValueError(f"unstack: the stack holds {k} networks but {len(models)} models were given; "
+                         "pass the list that was stacked")
     with torch.no_grad():
         for i, model in enumerate(models):
             for (name, value), target in zip(stacked.state_dict().items(),
@@ -110,6 +118,9 @@ def hidden_states(model: nn.Sequential, x: torch.Tensor) -> list[torch.Tensor]:
     """``[x, h₁, h₂, ...]``: the input and the output of every activation layer of ``model``,
     each ``(n, width)`` (``(k, n, width)`` for a :func:`stack`): where the points sit in each
     hidden space."""
+    if not isinstance(model, nn.Sequential):
+        raise validate.ArgumentTypeError(f"hidden_states: model must be an nn.Sequential (its layers "
+                                         f"are walked in order), got {type(model).__name__}")
     states = [x]
     with torch.no_grad():
         for layer in model:
@@ -123,6 +134,10 @@ def grid_lines(lim: float = 2.0, lines: int = 13, points: int = 60) -> torch.Ten
     """A square grid as polylines ``(2·lines, points, 2)``: ``lines`` vertical then ``lines``
     horizontal lines across [−lim, lim]², each sampled at ``points`` points (so that curves stay
     smooth after a nonlinear map)."""
+    validate.number(lim, "lim", "grid_lines", minimum=0, strict=True, example=2.0)
+    validate.positive_int(lines, "lines", "grid_lines", 13)
+    if validate.positive_int(points, "points", "grid_lines", 60) < 2:
+        raise ValueError(f"grid_lines: points={points} must be >= 2 (a line needs two ends), e.g. 60")
     ticks = torch.linspace(-lim, lim, lines)  # (lines,)
     along = torch.linspace(-lim, lim, points)  # (points,)
     vertical = torch.stack(torch.broadcast_tensors(ticks[:, None], along[None, :]), dim=-1)
@@ -131,6 +146,8 @@ def grid_lines(lim: float = 2.0, lines: int = 13, points: int = 60) -> torch.Ten
 
 def circle(radius: float = 1.0, points: int = 200) -> torch.Tensor:
     """``points`` points ``(points, 2)`` on the circle of ``radius`` about the origin, closed."""
+    validate.number(radius, "radius", "circle", minimum=0, example=1.0)
+    validate.positive_int(points, "points", "circle", 200)
     t = torch.linspace(0, 2 * math.pi, points)
     return radius * torch.stack([t.cos(), t.sin()], dim=1)
 
@@ -152,6 +169,7 @@ class Snapshot:
 def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """The fraction of ``x`` that ``model`` classifies as ``y``: shape ``()``, or ``(k,)`` for a
     :func:`stack` of k networks."""
+    validate.labels(y, len(validate.tensor(x, "x", "accuracy")), "accuracy")
     with torch.no_grad():
         return (model(x).argmax(-1) == y).double().mean(-1)  # (k,) or ()
 
@@ -194,6 +212,8 @@ def train_snapshots(model: nn.Sequential, x: torch.Tensor, y: torch.Tensor, step
     if not isinstance(frames, int) or not 0 <= frames <= steps + 1:
         raise ValueError(f"train_snapshots: frames={frames!r} must be an int from 0 (train "
                          f"only) to steps + 1 = {steps + 1}")
+    validate.number(lr, "lr", "train_snapshots", minimum=0, strict=True, example=0.03)
+    _check_data(model, x, y, probe, "train_snapshots")
     probe = x if probe is None else probe
     record_at = set(np.linspace(0, steps, frames).round().astype(int).tolist())  # {} if 0
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
@@ -222,15 +242,21 @@ def _check_points(h: torch.Tensor, fn: str) -> torch.Tensor:
 
 
 def collapsed(h: torch.Tensor, radius: float = 0.05) -> torch.Tensor:
-    """A mask ``(n,)``: the points of ``h`` ``(n, 2)`` closer to the origin than ``radius`` times
-    the 90th percentile of all lengths. They have (almost) no direction. Measuring against the
-    percentile makes the test independent of the activation's scale (tanh lives in [−1, 1]²,
-    ReLU is unbounded) and of a few far outliers."""
+    """A mask ``(n,)``: the points of ``h`` ``(n, 2)`` exactly at the origin, or closer to it than
+    ``radius`` times the 90th percentile of the other points' lengths. They have (almost) no
+    direction. Measuring against the percentile makes the test independent of the activation's
+    scale (tanh lives in [−1, 1]², ReLU is unbounded) and of a few far outliers; leaving the
+    points at 0 out of it keeps the yardstick when most points collapse (with 95 % of them at 0,
+    the 90th percentile of all lengths would be 0, and nothing would count)."""
     h = _check_points(h, "collapsed")
     if not 0 < radius < 1:
         raise ValueError(f"collapsed: radius={radius!r} must lie in (0, 1), e.g. 0.05")
+    if len(h) == 0:
+        raise ValueError("collapsed: h is empty (0 points); pass the points (n, 2) of a hidden layer")
     norms = h.norm(dim=1)  # (n,)
-    return norms < radius * torch.quantile(norms, 0.9)
+    moved = norms[norms > 0]
+    scale = torch.quantile(moved, 0.9) if len(moved) else norms.new_zeros(())
+    return (norms == 0) | (norms < radius * scale)
 
 
 def collapsed_fraction(h: torch.Tensor, radius: float = 0.05) -> float:
@@ -248,11 +274,14 @@ def class_directions(h: torch.Tensor, y: torch.Tensor, classes: int | None = Non
     1 if every point points the same way, near 0 if its points scatter around the circle or sit
     at the origin.
     """
-    h, y = _check_points(h, "class_directions"), y.cpu()
+    h, y = _check_points(h, "class_directions"), validate.tensor(y, "y", "class_directions").cpu()
     if y.shape != (len(h),):
         raise ValueError(f"class_directions: y must be labels (n,) = ({len(h)},), got "
                          f"{tuple(y.shape)}")
-    classes = int(y.max()) + 1 if classes is None else classes
+    if len(y) and (y.is_floating_point() or int(y.min()) < 0):
+        validate.labels(y, len(h), "class_directions", classes=0 if not y.is_floating_point() else None)
+    classes = int(y.max()) + 1 if classes is None else validate.positive_int(classes, "classes", "class_directions")
+    validate.labels(y, len(h), "class_directions", classes=classes)
     norms = h.norm(dim=1, keepdim=True)
     units = torch.where(norms > 0, h / norms.clamp_min(1e-300), torch.zeros_like(h))  # (n, 2)
     means = torch.zeros(classes, 2, dtype=h.dtype).index_add_(0, y, units)  # (K, 2)
@@ -269,7 +298,14 @@ def angular_evenness(angles: torch.Tensor) -> float:
     2π). Rao's spacing statistic U = ½ Σ |T_i − 2π/K| is 0 for equal gaps and largest,
     2π(1 − 1/K), when all K angles coincide; we report E = 1 − U / (2π(1 − 1/K)).
     """
-    angles = torch.as_tensor(angles, dtype=torch.float64).flatten()
+    try:
+        angles = torch.as_tensor(angles, dtype=torch.float64).flatten()
+    except (TypeError, ValueError, RuntimeError):
+        raise validate.ArgumentTypeError(f"angular_evenness: angles={angles!r} must be numbers (radians), "
+                                         "e.g. a tensor (K,) from class_directions") from None
+    if not torch.isfinite(angles).all():
+        raise ValueError(f"angular_evenness: the angles hold NaN or inf ({angles.tolist()}); a class "
+                         "with no point has no direction, leave it out")
     k = len(angles)
     if k < 2:
         raise ValueError(f"angular_evenness: needs at least 2 angles, got {k}")
@@ -312,3 +348,35 @@ def member(snapshots: Sequence[Snapshot], i: int) -> list[Snapshot]:
         states = [snap.states[0]] + [h[i] for h in snap.states[1:]]
         alone.append(Snapshot(snap.step, snap.loss[i], snap.accuracy[i], states, linear))
     return alone
+
+
+def _check_same_architecture(models: Sequence[nn.Module]) -> None:
+    """Every model an nn.Sequential with the same layers, of the same types and shapes."""
+    for i, m in enumerate(models):
+        if not isinstance(m, nn.Sequential):
+            raise validate.ArgumentTypeError(f"stack: models[{i}] is a {type(m).__name__}; stack takes "
+                                             "nn.Sequential networks, e.g. from planar.mlp")
+    first = models[0]
+    describe = lambda m: [(type(l).__name__, tuple(p.shape for p in l.parameters())) for l in m]  # noqa: E731
+    for i, m in enumerate(models[1:], 1):
+        if describe(m) != describe(first):
+            raise ValueError(f"stack: models[{i}] is not built like models[0]: its layers are "
+                             f"{describe(m)}, not {describe(first)} (types and parameter shapes); "
+                             "stack networks of one architecture, e.g. planar.mlp with the same "
+                             "act and hidden")
+
+
+def _check_data(model: nn.Module, x: torch.Tensor, y: torch.Tensor, probe, fn: str) -> None:
+    """Points (n, in_features) of the model's dtype, labels (n,) within its classes."""
+    linears = [m for m in model.modules() if isinstance(m, (nn.Linear, Linears))]
+    ins = linears[0].weight.shape[-1] if linears else None
+    outs = linears[-1].weight.shape[-2] if linears else None
+    for name, points in (("x", x), ("probe", probe)):
+        if points is None:
+            continue
+        validate.tensor(points, name, fn)
+        validate.like_model(points, model, fn, f"the points {name}")
+        if points.dim() != 2 or (ins is not None and points.shape[1] != ins):
+            raise ValueError(f"{fn}: {name} must be points (n, {ins}) for a network with in_features="
+                             f"{ins}, got {tuple(points.shape)}")
+    validate.labels(y, len(x), fn, classes=outs)

@@ -10,11 +10,15 @@ import torch
 import torch.nn as nn
 from torch.utils.flop_counter import FlopCounterMode, sdpa_flop_count
 
+from isolearn import validate
 from isolearn.table import Table
 
 
 def count_params(model: nn.Module, trainable_only: bool = False) -> int:
     """Number of parameters (each weight and bias entry counts once)."""
+    if not isinstance(model, nn.Module):
+        raise validate.ArgumentTypeError(f"count_params: model must be an nn.Module, got "
+                                         f"{validate.describe(model)}; for several, use nn.ModuleList(...)")
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 
 
@@ -37,12 +41,15 @@ def count_flops(model: nn.Module, x: torch.Tensor, by_module: bool = False) -> i
     counter lacks for the CPU kernel. The tests check the counts against the formulas.
     ``by_module=True`` returns ``{module name: FLOPs}`` with ``""`` for the whole model.
     """
+    validate.tensor(x, "x", "count_flops")
     was_training = model.training
     model.eval()
     counter = FlopCounterMode(display=False, custom_mapping=_EXTRA_FORMULAS)
-    with torch.no_grad(), counter:
-        model(x)
-    model.train(was_training)
+    try:
+        with torch.no_grad(), counter:
+            model(x)
+    finally:
+        model.train(was_training)
     if not by_module:
         return int(counter.get_total_flops())
     root = type(model).__name__  # the counter names modules "<root class>.<path>"
@@ -122,8 +129,8 @@ def throughput(model: nn.Module, x: torch.Tensor, repeats: int = 10, warmup: int
     time of this process instead, which on a shared machine leaves out the moments the other
     programs run: for single-threaded CPU work, the time an idle machine would take (it does not
     see GPU kernels, which run asynchronously)."""
-    if repeats < 1 or warmup < 0:
-        raise ValueError(f"throughput: repeats={repeats} must be >= 1 and warmup={warmup} >= 0")
+    validate.positive_int(repeats, "repeats", "throughput", 10)
+    validate.non_negative_int(warmup, "warmup", "throughput", 2)
     sync = torch.cuda.synchronize if x.is_cuda else (lambda: None)
     times = []
     for i in range(warmup + repeats):
@@ -146,8 +153,10 @@ def best_time(fn, repeats: int = 5, threads: int | None = 1,
     is the least disturbed one. ``threads`` pins torch's CPU threads while timing (1 by default,
     which keeps small kernels from fighting over cores); ``None`` leaves them as they are.
     ``clock``: as in :func:`throughput` (``time.process_time`` for CPU time)."""
-    if repeats < 1:
-        raise ValueError(f"best_time: repeats={repeats} must be >= 1")
+    validate.function(fn, "fn", "best_time", "lambda: model(x)")
+    validate.positive_int(repeats, "repeats", "best_time", 5)
+    if threads is not None:
+        validate.positive_int(threads, "threads", "best_time", 1)
     before = torch.get_num_threads()
     if threads is not None:
         torch.set_num_threads(threads)
@@ -165,10 +174,22 @@ def best_time(fn, repeats: int = 5, threads: int | None = 1,
 def loglog_slope(xs, ys) -> float:
     """The least-squares slope of log(y) against log(x): the exponent k of y ∝ xᵏ
     (1: linear growth, 2: quadratic)."""
-    lx = torch.log(torch.as_tensor(xs, dtype=torch.float64))
-    ly = torch.log(torch.as_tensor(ys, dtype=torch.float64))
-    if lx.numel() < 2 or lx.shape != ly.shape:
+    try:
+        xs, ys = (torch.as_tensor(v, dtype=torch.float64).flatten() for v in (xs, ys))
+    except (TypeError, ValueError, RuntimeError):
+        raise validate.ArgumentTypeError(f"loglog_slope: xs={xs!r} and ys={ys!r} must be sequences of "
+                                         "numbers, e.g. [16, 64, 256]") from None
+    if xs.numel() < 2 or xs.shape != ys.shape:
         raise ValueError(f"loglog_slope: need two equally long sequences of at least 2 values, "
-                         f"got {lx.numel()} and {ly.numel()}")
+                         f"got {xs.numel()} and {ys.numel()}")
+    for name, v in (("xs", xs), ("ys", ys)):
+        if not (torch.isfinite(v) & (v > 0)).all():
+            raise ValueError(f"loglog_slope: every value of {name} must be a finite number > 0 (a "
+                             f"logarithm is taken), got {v.tolist()}; a time of 0 is below the "
+                             "clock's resolution: time more repeats")
+    if xs.max() == xs.min():
+        raise ValueError(f"loglog_slope: all xs are equal ({xs[0].item():g}); a slope needs at least "
+                         "two different sizes")
+    lx, ly = torch.log(xs), torch.log(ys)
     lx, ly = lx - lx.mean(), ly - ly.mean()
     return float((lx * ly).sum() / (lx * lx).sum())

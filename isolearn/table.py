@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 
 def _fmt(value: Any) -> str:
@@ -21,6 +21,13 @@ class Table:
     ``print(table)`` and Jupyter's rich display format them (ints with thousands separators)."""
 
     def __init__(self, columns: Sequence[str], rows: Sequence[Sequence[Any]], title: str = ""):
+        listlike = lambda v: isinstance(v, Iterable) and not isinstance(v, (str, bytes))  # noqa: E731
+        if not listlike(columns):
+            raise TypeError(f"Table: columns={columns!r} must be a list of names, e.g. ['name', 'params']")
+        rows = list(rows) if listlike(rows) else rows
+        if not listlike(rows) or not all(listlike(r) for r in rows):
+            raise TypeError(f"Table: rows must be a list of rows, each a list of values (one per "
+                            f"column), e.g. [['resnet20', 269722]]; got {str(rows)[:80]}")
         self.columns, self.rows, self.title = list(columns), [list(r) for r in rows], title
         for r in self.rows:
             if len(r) != len(self.columns):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import torch
@@ -10,6 +12,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
+from isolearn import validate
 from isolearn.data import batched
 from isolearn.runtime import device as best_device
 from isolearn.runtime import static
@@ -39,6 +42,7 @@ class History:
     def time_to(self, accuracy: float) -> float | None:
         """Seconds of training until the test accuracy first reached ``accuracy`` (measured at
         the end of each epoch), or ``None`` if it never did."""
+        validate.number(accuracy, "accuracy", "History.time_to", minimum=0, maximum=1, example=0.9)
         for acc, seconds in zip(self.test_acc, self.seconds):
             if acc >= accuracy:
                 return seconds
@@ -66,19 +70,30 @@ class History:
 @torch.no_grad()
 def evaluate(model: nn.Module, data: Dataset | DataLoader, device: torch.device | None = None,
              batch_size: int = 512) -> tuple[float, float]:
-    """Mean cross-entropy and accuracy of ``model`` on ``data`` (a Dataset or a DataLoader)."""
-    device = device or next(model.parameters()).device
+    """Mean cross-entropy and accuracy of ``model`` on ``data`` (a Dataset or a DataLoader).
+    The model is back in the mode it was in afterwards (train or eval), also after an error."""
+    return _evaluate(model, data, device, batch_size, "evaluate", "data")
+
+
+@torch.no_grad()
+def _evaluate(model: nn.Module, data, device, batch_size: int, where: str, name: str) -> tuple[float, float]:
+    validate.dataset(data, where, name)
+    device = validate.device(device, where) or _device_of(model)
     batches = data if isinstance(data, DataLoader) else batched(data, batch_size, device=device)
     was_training = model.training
     model.eval()
     total_loss, correct, n = 0.0, 0, 0
-    for x, y in batches:
-        x, y = x.to(device), y.to(device)
-        logits = model(x)  # (b, classes)
-        total_loss += F.cross_entropy(logits, y, reduction="sum").item()
-        correct += (logits.argmax(1) == y).sum().item()
-        n += len(y)
-    model.train(was_training)
+    try:
+        for x, y in batches:
+            x, y = x.to(device), y.to(device)
+            logits = model(x) if n else _first_forward(model, x, y, where, name)  # (b, classes)
+            total_loss += F.cross_entropy(logits, y, reduction="sum").item()
+            correct += (logits.argmax(1) == y).sum().item()
+            n += len(y)
+    finally:
+        model.train(was_training)
+    if n == 0:
+        raise ValueError(f"{where}: {name} holds no images (its loader gave no batch)")
     return total_loss / n, correct / n
 
 
@@ -101,11 +116,17 @@ def fit(model: nn.Module, train: Dataset | DataLoader, test: Dataset | DataLoade
 
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"fit: epochs={epochs!r} must be a positive int")
-    if lr <= 0:
-        raise ValueError(f"fit: lr={lr!r} must be > 0, e.g. 1e-3")
+    validate.number(lr, "lr", "fit", minimum=0, strict=True, example=1e-3)
+    validate.number(weight_decay, "weight_decay", "fit", minimum=0, example=0.05)
+    validate.seed(seed, "seed", "fit")
     if schedule not in ("constant", "cosine"):
         raise ValueError(f"fit: schedule={schedule!r} must be 'constant' or 'cosine'")
-    device = device or best_device()
+    validate.dataset(train, "fit", "train")
+    if test is not None:
+        validate.dataset(test, "fit", "test")
+    if next(model.parameters(), None) is None:
+        raise ValueError(f"fit: the model ({type(model).__name__}) has no parameters to train")
+    device = validate.device(device, "fit") or best_device()
     model.to(device)
     batches = (train if isinstance(train, DataLoader)  # tensors stay on the device (data.batched)
                else batched(train, batch_size, shuffle=True, seed=seed, device=device))
@@ -119,8 +140,8 @@ def fit(model: nn.Module, train: Dataset | DataLoader, test: Dataset | DataLoade
         total_loss, correct, n = 0.0, 0, 0
         for x, y in batches:
             x, y = x.to(device), y.to(device)
-            logits = model(x)  # (b, classes)
-            loss = F.cross_entropy(logits, y)
+            logits = model(x) if n or history.epochs else _first_forward(model, x, y, "fit", "train")
+            loss = F.cross_entropy(logits, y)  # logits: (b, classes)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -131,8 +152,11 @@ def fit(model: nn.Module, train: Dataset | DataLoader, test: Dataset | DataLoade
             n += len(y)
         history.train_loss.append(total_loss / n)
         history.train_acc.append(correct / n)
+        if not math.isfinite(history.train_loss[-1]) and math.isfinite(history.train_loss[0]):
+            warnings.warn(f"fit: the training loss became {history.train_loss[-1]} in epoch "
+                          f"{history.epochs}; lower lr={lr!r}, or look for NaN in the data", stacklevel=2)
         if test is not None:
-            test_loss, test_acc = evaluate(model, test, device)
+            test_loss, test_acc = _evaluate(model, test, device, 512, "fit", "test")
             history.test_loss.append(test_loss)
             history.test_acc.append(test_acc)
         history.seconds.append(time.perf_counter() - start)
@@ -141,3 +165,32 @@ def fit(model: nn.Module, train: Dataset | DataLoader, test: Dataset | DataLoade
     if progress and static():
         print(history)
     return history
+
+
+def _device_of(model: nn.Module) -> torch.device:
+    """Where the model's parameters live (the CPU for a model without any)."""
+    p = next(model.parameters(), None)
+    return p.device if p is not None else torch.device("cpu")
+
+
+def _first_forward(model: nn.Module, x: torch.Tensor, y: torch.Tensor, where: str, name: str) -> torch.Tensor:
+    """The first batch's logits, with every check that would otherwise fail deep inside torch:
+    images of the model's dtype and finite, labels (b,) of ints within the model's classes."""
+    fn = f"{where} ({name})"
+    validate.like_model(x, model, fn, f"the images of {name}")
+    if x.is_floating_point() and not torch.isfinite(x).all():
+        raise ValueError(f"{fn}: the images hold NaN or inf values (the first batch has "
+                         f"{int((~torch.isfinite(x)).sum())}); training on them gives NaN weights")
+    validate.labels(y, len(x), fn)
+    try:
+        logits = model(x)
+    except (RuntimeError, IndexError) as error:
+        if isinstance(error, torch.OutOfMemoryError):
+            raise
+        raise ValueError(f"{fn}: the model cannot take the images of {name}, a batch of shape "
+                         f"{tuple(x.shape)}: {str(error).splitlines()[0]}") from error
+    if logits.dim() != 2 or len(logits) != len(x):
+        raise ValueError(f"{fn}: the model must return logits (b, classes) = ({len(x)}, classes), "
+                         f"got shape {tuple(logits.shape)}")
+    validate.labels(y, len(x), fn, classes=logits.shape[1])
+    return logits

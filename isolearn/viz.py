@@ -13,8 +13,16 @@ import matplotlib.pyplot as plt
 import torch
 from matplotlib.patches import Rectangle
 
+from isolearn import validate
+
 
 def _as_2d(image: torch.Tensor) -> torch.Tensor:
+    if not isinstance(image, torch.Tensor):
+        try:  # a NumPy array or a nested list of numbers
+            image = torch.as_tensor(image)
+        except (TypeError, ValueError, RuntimeError):
+            raise validate.ArgumentTypeError(f"expected an image (h, w) as a tensor, got "
+                                             f"{validate.describe(image)}") from None
     image = image.detach().cpu().float()
     while image.dim() > 2 and image.shape[0] == 1:
         image = image[0]
@@ -30,13 +38,24 @@ def show_source(obj):
 
     from IPython.display import Code
 
-    return Code(inspect.getsource(obj), language="python")
+    try:
+        return Code(inspect.getsource(obj), language="python")
+    except (TypeError, OSError):
+        raise validate.ArgumentTypeError(
+            f"show_source: {obj!r:.60} has no Python source to show (a builtin written in C, or not "
+            "a function, class or module); pass the function itself, e.g. show_source(conv.conv2d_loops)"
+        ) from None
 
 
 def annotate(ax, matrix: torch.Tensor, fmt: str = "{:.2g}", fontsize: int = 9) -> None:
     """Write each entry of a small matrix (h, w) in its cell, white on the dark ends of a
     diverging colour map centred on 0 (|v| near the largest |entry|), black elsewhere."""
     m = _as_2d(matrix)
+    try:
+        [fmt.format(v) for v in m.flatten()[:1].tolist()]
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError) as error:
+        raise ValueError(f"annotate: fmt={fmt!r} cannot format the entries ({error}); the entries are "
+                         "floats, e.g. fmt='{:.2g}'") from None
     bound = m.abs().max().item() or 1.0
     for i in range(m.shape[0]):
         for j in range(m.shape[1]):
@@ -63,6 +82,15 @@ def image_grid(images: Sequence[torch.Tensor] | torch.Tensor, titles: Sequence[s
     (use a diverging one such as 'RdBu_r' for kernels and gradients)."""
     images = [_as_2d(im) for im in images]
     n = len(images)
+    if n == 0:
+        raise ValueError("image_grid: images is empty; pass at least one image (h, w)")
+    if titles is not None and len(titles) != n:
+        raise ValueError(f"image_grid: {len(titles)} titles for {n} images; give one title per image")
+    if ncols is not None:
+        validate.positive_int(ncols, "ncols", "image_grid", 8)
+    if cmap != "auto" and cmap not in plt.colormaps():
+        raise ValueError(f"image_grid: cmap={cmap!r} is not a matplotlib colour map; use 'auto', "
+                         "'gray' or a diverging one such as 'RdBu_r'")
     ncols = ncols or min(n, 8)
     nrows = math.ceil(n / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3 * bool(suptitle)),
@@ -88,20 +116,32 @@ def image_grid(images: Sequence[torch.Tensor] | torch.Tensor, titles: Sequence[s
 
 def kernel_grid(weight: torch.Tensor, ncols: int = 8, suptitle: str = "", size: float = 1.2) -> plt.Figure:
     """Kernels of a conv layer ``(c_out, c_in, k_h, k_w)`` (first input channel), blue < 0 < red."""
+    if not isinstance(weight, torch.Tensor) or weight.dim() != 4:
+        raise validate.ArgumentTypeError(f"kernel_grid: weight must be a conv layer's kernels "
+                                         f"(c_out, c_in, k_h, k_w), got {validate.describe(weight)}; "
+                                         "for a layer pass layer.weight")
     return image_grid(list(weight[:, 0]), [f"kernel {i}" for i in range(len(weight))], ncols=ncols,
                       cmap="RdBu_r", symmetric=True, suptitle=suptitle, size=size)
 
 
 def sliding_kernel_animation(image: torch.Tensor, kernel: torch.Tensor, interval: int = 250,
-                             dpi: int = 70):
+                             dpi: int = 70, max_frames: int = 64):
     """An HTML/JS animation of the kernel sliding over ``image`` (h, w) with no padding: at each
-    step the window is framed on the input and the dot product fills one output pixel."""
+    step the window is framed on the input and the dot product fills one output pixel.
+
+    Each frame costs about 0.05 s to draw and 17 kB of page; an image with more than ``max_frames``
+    window positions (a 28x28 digit has 676) is shown in at most ``max_frames`` frames, each moving the
+    window several positions on and filling every output pixel it passed."""
     from IPython.display import HTML
     from matplotlib.animation import FuncAnimation
 
     import torch.nn.functional as F
 
     image, kernel = _as_2d(image), _as_2d(kernel)
+    validate.positive_int(max_frames, "max_frames", "sliding_kernel_animation", 64)
+    if kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]:
+        raise ValueError(f"sliding_kernel_animation: the kernel {tuple(kernel.shape)} is larger than "
+                         f"the image {tuple(image.shape)}; it must fit inside (no padding here)")
     k = kernel.shape[0]
     out = F.conv2d(image[None, None], kernel[None, None])[0, 0]  # (h - k + 1, w - k + 1)
     fig, (ax_in, ax_k, ax_out) = plt.subplots(1, 3, figsize=(8.4, 3.2), dpi=dpi,
@@ -123,16 +163,18 @@ def sliding_kernel_animation(image: torch.Tensor, kernel: torch.Tensor, interval
     ax_in.add_patch(window), ax_out.add_patch(pixel)
     fig.tight_layout()
     positions = [(i, j) for i in range(out.shape[0]) for j in range(out.shape[1])]
+    stride = math.ceil(len(positions) / max_frames)  # positions the window moves per frame
+    frames = math.ceil(len(positions) / stride)
 
     def step(t):
-        i, j = positions[t]
+        for i, j in positions[t * stride: (t + 1) * stride]:
+            shown[i, j] = out[i, j]
         window.set_xy((j - 0.5, i - 0.5))
         pixel.set_xy((j - 0.5, i - 0.5))
-        shown[i, j] = out[i, j]
         canvas.set_data(shown.numpy())
         return window, pixel, canvas
 
-    animation = FuncAnimation(fig, step, frames=len(positions), interval=interval, blit=True)
+    animation = FuncAnimation(fig, step, frames=frames, interval=interval, blit=True)
     html = animation.to_jshtml(default_mode="loop")
     plt.close(fig)
     return HTML(html)
@@ -159,6 +201,8 @@ def pyramid_figure(tables: dict, width: float = 11.0, row_height: float = 2.2) -
     height and depth grow with the spatial size (side ∝ √h) and whose thickness grows with the
     channels (∝ √c), both relative to the network's largest; each box is labelled with its
     true shape ``h×w×c``."""
+    if not isinstance(tables, dict) or not tables:
+        raise ValueError("pyramid_figure: tables must be a non-empty dict {title: stage_table(...)}")
     rows = []
     for title, table in tables.items():
         maps = [(stage, shape) for stage, shape in zip(table.column("stage"), table.column("output shape"))
@@ -195,6 +239,11 @@ def feature_pyramid(maps: Sequence[torch.Tensor], names: Sequence[str], channels
     """Feature maps of one image at every stage, one row per stage: the ``channels`` maps with
     the largest mean activation of each ``(c, h, w)`` map. Rows shrink in resolution as the
     pyramid goes down; ``image`` (optional) is drawn at the left of the first row."""
+    if not len(maps):
+        raise ValueError("feature_pyramid: maps is empty; pass the feature maps of one image, one per stage")
+    if len(names) != len(maps):
+        raise ValueError(f"feature_pyramid: {len(names)} names for {len(maps)} maps; give one name per map")
+    validate.positive_int(channels, "channels", "feature_pyramid", 6)
     ncols = channels + (image is not None)
     fig, axes = plt.subplots(len(maps), ncols, figsize=(size * ncols + 0.8, size * len(maps)),
                              squeeze=False, layout="constrained")
@@ -241,14 +290,21 @@ def plane_maps(fns: dict, lim: float = 3.0, lines: int = 13, radii: Sequence[flo
     each function in ``fns`` ({title: f}, f acting on points ``(n, 2)``) maps them."""
     from isolearn.planar import circle, grid_lines
 
+    if not len(radii):
+        raise ValueError("plane_maps: radii is empty; give at least one circle, e.g. radii=(1, 2, 3)")
     grid = grid_lines(lim, lines)  # (2·lines, points, 2)
     circles = torch.stack([circle(r) for r in radii])  # (len(radii), points, 2)
     panels = {"input plane": lambda p: p, **fns}
     fig, axes = plt.subplots(1, len(panels), figsize=(size * len(panels), size + 0.25),
-                             layout="constrained")
-    for ax, (title, fn) in zip(axes, panels.items()):
+                             layout="constrained", squeeze=False)
+    for ax, (title, fn) in zip(axes[0], panels.items()):
         with torch.no_grad():
-            mapped_grid = fn(grid.reshape(-1, 2)).reshape(grid.shape)
+            points = fn(grid.reshape(-1, 2))
+            if not isinstance(points, torch.Tensor) or points.shape != (grid.numel() // 2, 2):
+                plt.close(fig)
+                raise ValueError(f"plane_maps: fns[{title!r}] must map points (n, 2) to points (n, 2), "
+                                 f"got {validate.describe(points)} for n = {grid.numel() // 2}")
+            mapped_grid = points.reshape(grid.shape)
             mapped_circles = fn(circles.reshape(-1, 2)).reshape(circles.shape)
         _lines(ax, mapped_grid, colors="0.6", linewidths=0.7)
         colors = ["#e69f00"] + ["#0072b2"] * (len(radii) - 1)
@@ -373,8 +429,18 @@ def class_scatter(points: dict, labels: torch.Tensor, names: Sequence[str] | Non
     coloured by class, ``ncols`` panels a row. ``directions`` ({title: (angles (K,), strengths
     (K,))}, see :func:`isolearn.planar.class_directions`) adds an arrow per class from the origin
     along its mean direction, as long as its strength times the panel's radius."""
-    labels = labels.cpu()
+    if not isinstance(points, dict) or not points:
+        raise ValueError("class_scatter: points must be a non-empty dict {title: points (n, 2)}")
+    labels = validate.tensor(labels, "labels", "class_scatter").cpu()
+    for title, h in points.items():
+        if not isinstance(h, torch.Tensor) or h.dim() != 2 or h.shape[1] != 2:
+            raise ValueError(f"class_scatter: points[{title!r}] must be points (n, 2), got "
+                             f"{validate.describe(h)}")
+        validate.labels(labels, len(h), "class_scatter", name="labels")
     classes = int(labels.max()) + 1
+    if names is not None and len(names) < classes:
+        raise ValueError(f"class_scatter: {len(names)} names for {classes} classes; give one name per class")
+    colors = _class_colors(classes)
     names = names or [str(c) for c in range(classes)]
     ncols = ncols or len(points)
     nrows = math.ceil(len(points) / ncols)
@@ -383,7 +449,7 @@ def class_scatter(points: dict, labels: torch.Tensor, names: Sequence[str] | Non
     for ax, (title, h) in zip(axes.flat, points.items()):
         h = h.detach().cpu()
         for c in range(classes):
-            ax.scatter(*h[labels == c].T.numpy(), s=s, color=CLASS_COLORS[c], linewidths=0,
+            ax.scatter(*h[labels == c].T.numpy(), s=s, color=colors[c], linewidths=0,
                        alpha=0.7, label=names[c])
         reach = torch.quantile(h.norm(dim=1), 0.95).item()
         if directions is not None and title in directions:
@@ -391,7 +457,7 @@ def class_scatter(points: dict, labels: torch.Tensor, names: Sequence[str] | Non
             for c, (a, r) in enumerate(zip(angles.tolist(), strengths.tolist())):
                 ax.annotate("", xy=(reach * r * math.cos(a), reach * r * math.sin(a)),
                             xytext=(0, 0), arrowprops=dict(arrowstyle="-|>", lw=1.4,
-                                                           color=CLASS_COLORS[c]))
+                                                           color=colors[c]))
         ax.axhline(0, color="0.8", lw=0.6, zorder=0)
         ax.axvline(0, color="0.8", lw=0.6, zorder=0)
         ax.set_title(title, fontsize=10)
@@ -501,3 +567,11 @@ def pareto_plot(ax, costs: Sequence[float], means: Sequence[float], lows: Sequen
         ax.set_ylim(bottom=floor)
     ax.grid(alpha=0.3, which="both")
     return front
+
+
+def _class_colors(classes: int) -> list:
+    """One colour per class: :data:`CLASS_COLORS` for up to 10, then evenly spaced hues."""
+    if classes <= len(CLASS_COLORS):
+        return list(CLASS_COLORS)
+    cmap = plt.get_cmap("hsv")
+    return [cmap(c / classes) for c in range(classes)]

@@ -14,6 +14,7 @@ from typing import Callable, Sequence
 import torch
 from matplotlib.figure import Figure
 
+from isolearn import validate
 from isolearn.conv import KERNELS, apply_kernel
 from isolearn.runtime import static
 from isolearn.viz import _as_2d, annotate, show_map
@@ -63,7 +64,10 @@ class KernelExplorer(Explorer):
 
     def __init__(self, image: torch.Tensor, kernels: dict[str, torch.Tensor] | None = None):
         self.image = _as_2d(image)
-        self.kernels = dict(kernels or KERNELS)
+        self.kernels = {name: _as_2d(k) for name, k in dict(kernels or KERNELS).items()}  # float (k, k)
+        if not self.kernels:
+            raise ValueError("KernelExplorer: kernels is empty; pass {name: a (k, k) kernel}, or None "
+                             "for the classic ones")
         self.name = next(iter(self.kernels))
         self.kernel = self.kernels[self.name].clone()
 
@@ -159,11 +163,18 @@ class PatchExplorer(Explorer):
     def __init__(self, image: torch.Tensor, sizes: list[int] | None = None):
         self.image = _as_2d(image)
         n = self.image.shape[0]
-        self.sizes = sizes or [p for p in range(1, n + 1) if n % p == 0 and 1 < p < n]
+        if self.image.shape[0] != self.image.shape[1]:
+            raise ValueError(f"PatchExplorer: the image must be square, got {tuple(self.image.shape)}; "
+                             f"crop it, e.g. image[..., :{min(self.image.shape)}, :{min(self.image.shape)}]")
+        divisors = [p for p in range(1, n + 1) if n % p == 0]
+        self.sizes = sizes or [p for p in divisors if 1 < p < n] or divisors  # a prime side: 1 and n
+        if isinstance(self.sizes, int) or any(p not in divisors for p in self.sizes):
+            raise ValueError(f"PatchExplorer: sizes={sizes!r} must be patch sizes that divide the side "
+                             f"{n}, chosen among {divisors}")
 
     def figure(self) -> Figure:
         fig = Figure(figsize=(8, 2.4 * len(self.sizes)), layout="constrained")
-        for sub, p in zip(fig.subfigures(len(self.sizes), 1), self.sizes):
+        for sub, p in zip(fig.subfigures(len(self.sizes), 1, squeeze=False)[:, 0], self.sizes):
             _draw_patches(sub, self.image, p)
         return fig
 
@@ -194,10 +205,21 @@ class AttentionExplorer(Explorer):
     """
 
     def __init__(self, model, images: torch.Tensor):
+        import copy
+
         from einops import rearrange
 
-        self.images = images.detach().cpu()
-        model = model.eval().cpu()
+        from isolearn.models.vit import ViT
+
+        if not isinstance(model, ViT) or model.cls_token is None:
+            raise validate.ArgumentTypeError(
+                f"AttentionExplorer: model must be a ViT with a class token (pool='cls'), got "
+                f"{type(model).__name__}" + (" with pool='mean'" if isinstance(model, ViT) else ""))
+        c = model.config
+        self.images = validate.images(images, "AttentionExplorer", c.in_chans, (c.img_size, c.img_size),
+                                      name="images").detach().cpu()
+        model = copy.deepcopy(model).eval().cpu()  # the caller's model stays where and as it was
+        self.images = self.images.to(next(model.parameters()).dtype)
         model.keep_attention(True)
         with torch.no_grad():
             model(self.images)
@@ -287,7 +309,12 @@ class RotationExplorer(Explorer):
         self.fns = dict(fns or {"tanh": torch.tanh, "ReLU": torch.relu,
                                 "isotropic tanh": isotropic_tanh,
                                 "isotropic ReLU": lambda x: isotropic_relu(x, 0.5)})
-        self.angles = list(angles)
+        for name, f in self.fns.items():
+            validate.function(f, f"fns[{name!r}]", "RotationExplorer")
+        self.angles = [validate.number(a, "angles", "RotationExplorer", example=[0, 30, 90]) for a in angles]
+        if not self.angles:
+            raise ValueError("RotationExplorer: angles is empty; give at least one angle in degrees, "
+                             "e.g. angles=(0, 30, 90)")
         self.degrees = 30.0  # the live widget's current angle
         self.shape = letter_f()  # (3, points, 2)
 

@@ -101,7 +101,8 @@ def test_receptive_field_formula_equals_measurement(depth, k, p):
 
 
 def test_exercise_references_pass():
-    assert check("convmixer_block", lambda z, block: block(z)).passed
+    assert check("convmixer_block", lambda z, block: block.pointwise(z + block.depthwise(z))).passed
+    assert check("convmixer_block", lambda z, block: block(z)).status == "forbidden"  # the shortcut
     assert check("depthwise_params", lambda dim, k: dim * k * k + dim).passed
     assert check("convmixer_receptive_field", lambda d, k, p: p * (1 + d * (k - 1))).passed
     assert not check("depthwise_params", lambda dim, k: dim * k * k).passed

@@ -1,12 +1,17 @@
 """check() gives a specific verdict and never raises; the book's solutions pass their checks."""
 
+import ast
+import re
+import sys
+
 import pytest
-import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 from isolearn.exercises import EXERCISES, check
-from notebooks import NOTEBOOKS, load, solutions
+from notebooks import NOTEBOOKS, ROOT, code_cells, load, source, toc_files
+
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+import solutions as solutions_page  # noqa: E402  (the Sphinx extension that builds the appendix)
 
 
 def stub(*args, **kwargs):
@@ -15,6 +20,14 @@ def stub(*args, **kwargs):
 
 def right_output_size(n, k, s=1, p=0, d=1):
     return (n + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def unfold_conv(x, w, s=1, p=0):
+    """conv2d_unfold as the exercise asks: F.unfold and one matrix product."""
+    b, _, h, wd = x.shape
+    cols = F.unfold(x, w.shape[2:], padding=p, stride=s)
+    out = w.reshape(w.shape[0], -1) @ cols
+    return out.reshape(b, w.shape[0], (h + 2 * p - w.shape[2]) // s + 1, (wd + 2 * p - w.shape[3]) // s + 1)
 
 
 def test_passes_a_correct_answer():
@@ -41,9 +54,9 @@ def test_float_instead_of_int_is_explained():
 
 
 def test_tensor_answers_wrong_shape_and_wrong_values():
-    shape = check("conv2d_unfold", lambda x, w, s=1, p=0: F.conv2d(x, w, stride=s, padding=p)[..., 1:])
+    shape = check("conv2d_unfold", lambda x, w, s=1, p=0: unfold_conv(x, w, s, p)[..., 1:])
     assert shape.status == "failed" and "expected shape (1, 1, 3, 3), got shape (1, 1, 3, 2)" in shape.detail
-    values = check("conv2d_unfold", lambda x, w, s=1, p=0: F.conv2d(x, w, stride=s, padding=p) + 0.1)
+    values = check("conv2d_unfold", lambda x, w, s=1, p=0: unfold_conv(x, w, s, p) + 0.1)
     assert values.status == "failed" and "wrong values" in values.detail
     kind = check("conv2d_unfold", lambda x, w, s=1, p=0: 3)
     assert kind.status == "failed" and "expected a tensor" in kind.detail
@@ -79,23 +92,63 @@ def test_unknown_name_and_non_function():
 
 def test_html_rendering():
     html = check("output_size", right_output_size)._repr_html_()
-    assert "✅" in html and "#1a7f37" in html
+    assert "✅" in html and 'class="isolearn-verdict isolearn-verdict--passed"' in html
     html = check("output_size", lambda *a: "<b>")._repr_html_()
-    assert "&lt;b&gt;" in html and "❌" in html
+    assert "&lt;b&gt;" in html and "❌" in html and "isolearn-verdict--failed" in html
+    html = check("output_size", stub)._repr_html_()  # backticks become code
+    assert "<code>raise NotImplementedError</code>" in html and "`" not in html.split("</style>")[1]
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_every_solution_in_the_book_passes_its_check(path):
-    found = solutions(load(path))
-    assert found, f"{path.name} has no solution dropdowns"
-    for label, code in found.items():
-        namespace = {"torch": torch, "nn": nn, "F": F}
-        exec(code, namespace)
-        names = [k for k in namespace if k in EXERCISES]
-        assert names, f"{path.name}: solution {label} defines none of {sorted(EXERCISES)}"
+def _notebook_namespace(path) -> dict:
+    """What a solution pasted into the notebook sees: the notebook's own top-level imports."""
+    namespace: dict = {}
+    for cell in code_cells(load(path)):
+        try:
+            tree = ast.parse(source(cell))
+        except SyntaxError:  # a cell with IPython syntax (%magic, !shell): no imports to take
+            continue
+        imports = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+        exec(compile(ast.Module(body=imports, type_ignores=[]), str(path), "exec"), namespace)
+    return namespace
+
+
+CHAPTERS = solutions_page.collect(ROOT)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.path.name)
+def test_every_solution_of_the_appendix_passes_its_check(chapter):
+    """The Solutions page shows exactly these solutions (book/_ext/solutions.py collects them from
+    the dropdowns); each runs as printed in its notebook and gets a pass."""
+    assert not chapter.unanswered, f"{chapter.path.name}: exercises without a solution: {chapter.unanswered}"
+    for solution in chapter.solutions:
+        namespace = _notebook_namespace(chapter.path)
+        exec(solution.code, namespace)
+        names = [k for k in re.findall(r"^def (\w+)", solution.code, re.M) if k in EXERCISES]
+        assert names, f"{chapter.path.name}: the solution of {solution.label} defines none of {sorted(EXERCISES)}"
         for name in names:
             verdict = check(name, namespace[name])
-            assert verdict.passed, f"{path.name}: the solution of {label} fails: {verdict}"
+            assert verdict.passed, f"{chapter.path.name}: the solution of {solution.label} fails: {verdict}"
+
+
+def test_every_checked_exercise_has_a_solution_and_every_exercise_is_used():
+    checked = {}
+    for path in NOTEBOOKS:
+        for cell in code_cells(load(path)):
+            for name in re.findall(r"check\(\s*[\"'](\w+)[\"']", source(cell)):
+                checked[name] = path.name
+    solved = {name for chapter in CHAPTERS for s in chapter.solutions
+              for name in re.findall(r"^def (\w+)", s.code, re.M)}
+    assert set(checked) - solved == set(), f"checked in a notebook, but no solution defines it: {set(checked) - solved}"
+    assert set(EXERCISES) - set(checked) == set(), f"registered, but no notebook checks it: {set(EXERCISES) - set(checked)}"
+
+
+def test_the_appendix_page_lists_every_solution():
+    text = solutions_page.page(CHAPTERS)
+    for chapter in CHAPTERS:
+        assert f"## {chapter.title}" in text
+        for s in chapter.solutions:
+            assert f"### {s.title}" in text and f"<{s.label}>`" in text and s.body in text
+    assert "book/solutions" in [f for f in toc_files()], "the Solutions page is not in _toc.yml"
 
 
 def test_chapter3_exercises_catch_typical_mistakes():
@@ -109,4 +162,4 @@ def test_chapter3_exercises_catch_typical_mistakes():
                           .permute(0, 2, 4, 1, 3, 5).reshape(x.shape[0], -1, p * p * x.shape[1]))
     assert channel_first.status == "failed"  # (c, p1, p2) order instead of (p1, p2, c)
     no_cls = check("vit_params", lambda s, p, c, k, d, L, r=4.0: 0)
-    assert no_cls.status == "failed" and "expected 86567656" in no_cls.detail
+    assert no_cls.status == "failed" and "expected 2,578, got 0" in no_cls.detail  # the smallest ViT first

@@ -25,8 +25,12 @@ def _points(gen: torch.Generator) -> list[tuple[torch.Tensor, str]]:
             (1e-4 * torch.randn(2, 5, 3, generator=gen), "tokens (2, 5, 3) of length ~1e-4")]
 
 
+# Values within 0.01 % of each entry (a relative tolerance: for vectors of length 1e-30 an absolute
+# one could not tell x from 0), and gradients that are finite at 0 and equal the reference's.
 @exercise("iso_tanh", "iso_tanh(x) -> tanh(‖x‖)·x/‖x‖ over the last axis, with f(0) = 0",
-          _iso_tanh_reference)
+          _iso_tanh_reference, gradient="equal", rtol=1e-4, atol=1e-37,
+          forbid=("isolearn.activations.isotropic_tanh", "isolearn.activations.tanh_gain",
+                  "isolearn.activations.intrinsic_tanh", "isolearn.activations.IsoTanh.forward"))
 def _iso_tanh_cases() -> list[Case]:
     gen = torch.Generator().manual_seed(7)
     return [Case((x,), describe) for x, describe in _points(gen)]
@@ -36,8 +40,15 @@ def _gap_reference(f, g: torch.Tensor, x: torch.Tensor) -> float:
     return (f(x @ g.T) - f(x) @ g.T).norm(dim=1).max().item()
 
 
+def _transposed(case, got) -> str | None:
+    f, g, x = case.args
+    if isinstance(got, float) and abs(got - _gap_reference(f, g.T, x)) < 1e-9 * max(1.0, abs(got)):
+        return "your answer equals the gap for g transposed: row by row, g x is x @ g.T"
+    return None
+
+
 @exercise("equivariance_gap", "equivariance_gap(f, g, x) -> max over rows of ‖f(g x) − g f(x)‖",
-          _gap_reference)
+          _gap_reference, hint=_transposed, forbid=("isolearn.activations.equivariance_error",))
 def _equivariance_gap_cases() -> list[Case]:
     gen = torch.Generator().manual_seed(3)
     cases = []
@@ -56,7 +67,8 @@ def _iso_relu_reference(x: torch.Tensor, b: float) -> torch.Tensor:
 
 
 @exercise("iso_relu", "iso_relu(x, b) -> max(‖x‖ − b, 0)·x/‖x‖ over the last axis, f(0) = 0",
-          _iso_relu_reference)
+          _iso_relu_reference, gradient="finite",
+          forbid=("isolearn.activations.isotropic_relu", "isolearn.activations.IsoReLU.forward"))
 def _iso_relu_cases() -> list[Case]:
     gen = torch.Generator().manual_seed(5)
     cases = []

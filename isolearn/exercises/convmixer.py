@@ -21,7 +21,8 @@ def _block(dim: int, kernel_size: int, activation: str, seed: int) -> ConvMixerB
 
 
 @exercise("convmixer_block", "convmixer_block(z, block) -> (b, h, H, W), using block.depthwise "
-          "and block.pointwise (each is conv, activation, batch norm)", lambda z, block: block(z))
+          "and block.pointwise (each is conv, activation, batch norm)", lambda z, block: block(z), sealed=(1,),
+          forbid=("isolearn.models.convmixer.ConvMixerBlock.forward",))
 def _convmixer_block_cases() -> list[Case]:
     cases = []
     for n, (b, h, side, k, act) in enumerate([(1, 2, 5, 3, "gelu"), (2, 4, 8, 5, "gelu"),
@@ -33,15 +34,19 @@ def _convmixer_block_cases() -> list[Case]:
 
 
 @exercise("depthwise_params", "depthwise_params(dim, kernel_size) -> int: weights and biases of "
-          "one depthwise k x k convolution on dim channels", lambda dim, k: dim * k * k + dim)
-def _depthwise_params_cases() -> list[Case]:
-    rows = [(1536, 9), (768, 7), (256, 5), (1, 1), (3, 4), (48, 15)]
+          "one depthwise k x k convolution on dim channels", lambda dim, k: dim * k * k + dim,
+          forbid=("torch.nn.Conv2d.__init__", "isolearn.profile.count_params",
+                  "isolearn.models.convmixer.convmixer_param_count"))
+def _depthwise_params_cases() -> list[Case]:  # smallest first
+    rows = [(1, 1), (3, 4), (48, 15), (256, 5), (768, 7), (1536, 9)]
     return [Case(r, f"dim={r[0]}, kernel_size={r[1]}") for r in rows]
 
 
 @exercise("convmixer_receptive_field", "convmixer_receptive_field(depth, kernel_size, patch_size) "
           "-> int: side, in input pixels, of what one output patch sees",
-          lambda d, k, p: p * (1 + d * (k - 1)))
+          lambda d, k, p: p * (1 + d * (k - 1)), hint=lambda case, got: (
+              "your answer is the side in patches; one patch is patch_size pixels wide"
+              if got == 1 + case.args[0] * (case.args[1] - 1) else None))
 def _receptive_field_cases() -> list[Case]:
     rows = [(1, 3, 1), (20, 9, 7), (32, 7, 7), (8, 5, 2), (0, 9, 7), (4, 1, 2), (3, 15, 14)]
     return [Case(r, f"depth={r[0]}, kernel_size={r[1]}, patch_size={r[2]}") for r in rows]

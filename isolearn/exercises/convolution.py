@@ -10,19 +10,35 @@ from isolearn.exercises import Case, exercise
 
 
 @exercise("output_size", "output_size(n, kernel_size, stride, padding, dilation) -> int",
-          conv_output_size)
+          conv_output_size, forbid=("isolearn.conv.conv_output_size",))
 def _output_size_cases() -> list[Case]:
     settings = [(8, 3, 1, 0, 1), (8, 3, 1, 1, 1), (7, 3, 2, 1, 1), (28, 5, 1, 2, 1), (32, 3, 2, 0, 1),
                 (9, 3, 1, 0, 2), (10, 4, 3, 1, 1), (224, 16, 16, 0, 1), (15, 5, 2, 3, 2), (5, 5, 1, 0, 1)]
     return [Case(s, "n={}, kernel_size={}, stride={}, padding={}, dilation={}".format(*s)) for s in settings]
 
 
+_conv2d = F.conv2d  # the checker's own reference: a patched F.conv2d changes no verdict
+
+
 def _conv2d_reference(x: torch.Tensor, weight: torch.Tensor, stride: int = 1, padding: int = 0):
-    return F.conv2d(x, weight, stride=stride, padding=padding)
+    return _conv2d(x, weight, stride=stride, padding=padding)
+
+
+def _flipped(case, got) -> str | None:
+    """A true convolution (the kernel flipped) instead of deep learning's cross-correlation."""
+    x, weight, stride, padding = case.args
+    flipped = _conv2d(x, weight.flip(-2, -1), stride=stride, padding=padding)
+    if isinstance(got, torch.Tensor) and got.shape == flipped.shape and torch.allclose(got.detach().double(),
+                                                                                       flipped.double(), atol=1e-4):
+        return ("your output equals the reference with the kernel flipped: that is the textbook "
+                "convolution; deep learning's does not flip the kernel (a cross-correlation)")
+    return None
 
 
 @exercise("conv2d_unfold", "conv2d_unfold(x, weight, stride, padding) -> (b, c_out, h', w')",
-          _conv2d_reference)
+          _conv2d_reference, hint=_flipped,
+          forbid=("torch.nn.functional.conv2d", "torch.conv2d", "torch.nn.Conv2d.forward",
+                  "isolearn.conv.conv2d_unfold", "isolearn.conv.conv2d_loops"))
 def _conv2d_unfold_cases() -> list[Case]:
     gen = torch.Generator().manual_seed(1)
     cases = []
@@ -36,7 +52,8 @@ def _conv2d_unfold_cases() -> list[Case]:
     return cases
 
 
-@exercise("receptive_field", "receptive_field(layers: list of (kernel, stride)) -> int", receptive_field)
+@exercise("receptive_field", "receptive_field(layers: list of (kernel, stride)) -> int", receptive_field,
+          forbid=("isolearn.conv.receptive_field",))
 def _receptive_field_cases() -> list[Case]:
     stacks = [[(3, 1)], [(3, 1), (3, 1)], [(3, 1)] * 5, [(5, 1), (2, 2)], [(3, 1), (2, 2), (3, 1)],
               [(3, 2), (3, 2), (3, 2)], [(7, 2), (3, 2), (3, 1), (3, 1)], [(1, 1), (1, 1)], []]
@@ -48,7 +65,8 @@ def _grouped_conv2d_reference(x: torch.Tensor, weight: torch.Tensor, groups: int
 
 
 @exercise("grouped_conv2d", "grouped_conv2d(x, weight, groups) -> (b, c_out, h', w')",
-          _grouped_conv2d_reference)
+          _grouped_conv2d_reference,  # F.conv2d on each group's slice is the exercise; its groups= is not
+          forbid=("isolearn.conv.conv2d_grouped", "isolearn.conv.depthwise_conv2d", "torch.nn.Conv2d.forward"))
 def _grouped_conv2d_cases() -> list[Case]:
     gen = torch.Generator().manual_seed(2)
     cases = []

@@ -16,10 +16,10 @@ def _conv_params_reference(c_in: int, c_out: int, kernel_size: int, bias: bool =
 
 
 @exercise("conv_params", "conv_params(c_in, c_out, kernel_size, bias=True, groups=1) -> int",
-          _conv_params_reference)
-def _conv_params_cases() -> list[Case]:
-    settings = [(1, 6, 5, True, 1), (6, 16, 5, True, 1), (3, 64, 3, True, 1), (64, 64, 3, False, 1),
-                (16, 32, 1, False, 1), (3, 64, 7, False, 1), (32, 32, 3, True, 32), (8, 12, 3, True, 4),
+          _conv_params_reference, forbid=("torch.nn.Conv2d.__init__", "isolearn.profile.count_params"))
+def _conv_params_cases() -> list[Case]:  # smallest first: a wrong formula shows on a small count
+    settings = [(1, 6, 5, True, 1), (8, 12, 3, True, 4), (6, 16, 5, True, 1), (16, 32, 1, False, 1),
+                (3, 64, 3, True, 1), (32, 32, 3, True, 32), (3, 64, 7, False, 1), (64, 64, 3, False, 1),
                 (512, 512, 3, True, 1)]
     return [Case((c_in, c_out, k), f"c_in={c_in}, c_out={c_out}, kernel_size={k}, bias={b}, groups={g}",
                  dict(bias=b, groups=g)) for c_in, c_out, k, b, g in settings]
@@ -63,16 +63,20 @@ def _stack_shapes_cases() -> list[Case]:
 
 
 def _residual_block_reference(x: torch.Tensor, w1: torch.Tensor, w2: torch.Tensor, stride: int = 1) -> torch.Tensor:
-    out = F.conv2d(F.relu(F.conv2d(x, w1, stride=stride, padding=1)), w2, padding=1)
+    out = _conv2d(_relu(_conv2d(x, w1, stride=stride, padding=1)), w2, padding=1)
     if stride == 1 and w1.shape[0] == x.shape[1]:
         shortcut = x
     else:
         shortcut = PadShortcut(x.shape[1], w1.shape[0], stride)(x)
-    return F.relu(out + shortcut)
+    return _relu(out + shortcut)
+
+
+_conv2d, _relu = F.conv2d, F.relu  # the checker's own references
 
 
 @exercise("residual_block", "residual_block(x, w1, w2, stride=1) -> ReLU(F(x) + shortcut(x))",
-          _residual_block_reference)
+          _residual_block_reference,
+          forbid=("isolearn.models.cnn.BasicBlock.forward", "isolearn.models.cnn.PadShortcut.forward"))
 def _residual_block_cases() -> list[Case]:
     gen = torch.Generator().manual_seed(2)
     cases = []

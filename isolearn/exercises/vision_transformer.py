@@ -11,7 +11,10 @@ from isolearn.patches import patchify
 
 
 @exercise("scaled_dot_product_attention", "scaled_dot_product_attention(q, k, v) -> (..., n, d_v)",
-          lambda q, k, v: attention(q, k, v))
+          lambda q, k, v: attention(q, k, v),
+          forbid=("torch.nn.functional.scaled_dot_product_attention", "torch._C._nn.scaled_dot_product_attention",
+                  "torch.nn.functional.multi_head_attention_forward", "isolearn.attention.attention",
+                  "isolearn.attention.MultiHeadSelfAttention.forward"))
 def _attention_cases() -> list[Case]:
     gen = torch.Generator().manual_seed(3)
     cases = []
@@ -22,11 +25,14 @@ def _attention_cases() -> list[Case]:
         cases.append(Case((q, k, v), f"q: {tuple(q.shape)}, k: {tuple(k.shape)}, v: {tuple(v.shape)}"))
     # large scores: without the 1/√d scaling (or with √d misplaced) the answer differs clearly
     q = 3 * torch.randn(2, 4, 64, generator=gen)
-    cases.append(Case((q, q, torch.randn(2, 4, 3, generator=gen)), "q = k: (2, 4, 64), v: (2, 4, 3)"))
+    # k is an equal copy, not q itself: an answer that scales q in place must not scale k too
+    cases.append(Case((q, q.clone(), torch.randn(2, 4, 3, generator=gen)), "q = k: (2, 4, 64), v: (2, 4, 3)"))
     return cases
 
 
-@exercise("patchify", "patchify(x, p) -> (b, n, p·p·c)", patchify)
+@exercise("patchify", "patchify(x, p) -> (b, n, p·p·c)", patchify,
+          forbid=("isolearn.patches.patchify", "einops.rearrange", "einops.einops.rearrange",
+                  "torch.nn.functional.unfold"))
 def _patchify_cases() -> list[Case]:
     gen = torch.Generator().manual_seed(4)
     cases = []
@@ -43,9 +49,11 @@ def _vit_params_reference(img_size, patch_size, in_chans, num_classes, embed_dim
 
 
 @exercise("vit_params", "vit_params(img_size, patch_size, in_chans, num_classes, embed_dim, depth, "
-          "mlp_ratio) -> int", _vit_params_reference)
-def _vit_params_cases() -> list[Case]:
-    configs = [(224, 16, 3, 1000, 768, 12, 4.0), (224, 16, 3, 1000, 192, 12, 4.0), (8, 2, 1, 10, 64, 4, 2.0),
-               (32, 4, 3, 10, 128, 6, 4.0), (224, 14, 3, 1000, 1280, 32, 4.0), (16, 16, 1, 2, 8, 1, 1.0)]
+          "mlp_ratio) -> int", _vit_params_reference,
+          forbid=("isolearn.models.vit.vit_param_count", "isolearn.models.vit.ViT.__init__",
+                  "isolearn.profile.count_params", "isolearn.models.create"))
+def _vit_params_cases() -> list[Case]:  # smallest first: the difference is easiest to read there
+    configs = [(16, 16, 1, 2, 8, 1, 1.0), (8, 2, 1, 10, 64, 4, 2.0), (32, 4, 3, 10, 128, 6, 4.0),
+               (224, 16, 3, 1000, 192, 12, 4.0), (224, 16, 3, 1000, 768, 12, 4.0), (224, 14, 3, 1000, 1280, 32, 4.0)]
     names = "img_size, patch_size, in_chans, num_classes, embed_dim, depth, mlp_ratio".split(", ")
     return [Case(cfg, ", ".join(f"{k}={v}" for k, v in zip(names, cfg))) for cfg in configs]

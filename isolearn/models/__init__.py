@@ -59,6 +59,9 @@ def register_config(name: str, description: str, model: type[nn.Module], config:
 
 def create(name: str, **overrides: Any) -> nn.Module:
     """Build the preset ``name``, with keyword ``overrides`` of its configuration."""
+    if not isinstance(name, str):
+        raise ValueError(f"create: name={name!r} must be a preset's name (a str), e.g. "
+                         "create('resnet20'); see isolearn.models.names()")
     if name not in _PRESETS:
         close = difflib.get_close_matches(str(name), _PRESETS, n=4, cutoff=0.5)
         hint = f"did you mean {', '.join(close)}?" if close else "see isolearn.models.presets()"
@@ -73,6 +76,8 @@ def create(name: str, **overrides: Any) -> nn.Module:
 
 def presets(contains: str = "") -> Table:
     """A table of the registered presets (name, description), optionally filtered by name."""
+    if not isinstance(contains, str):
+        raise ValueError(f"presets: contains={contains!r} must be a str, part of a name, e.g. 'vit'")
     rows = [[p.name, p.description] for p in sorted(_PRESETS.values(), key=lambda p: p.name)
             if contains in p.name]
     return Table(["name", "description"], rows)

@@ -30,6 +30,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from isolearn import validate
 from isolearn.conv import conv_output_size
 from isolearn.models import register
 
@@ -118,6 +119,7 @@ class Pyramid(nn.Module):
 
     def check_input(self, x: torch.Tensor) -> None:
         """Fail before the first layer, with a message that names the size the pyramid needs."""
+        validate.images(x, self.name, model=self)  # a tensor (b, c, h, w) of the model's dtype and device
         if x.dim() != 4:
             raise ValueError(f"{self.name}: expected a batch of images (b, {self.in_chans}, h, w), "
                              f"got shape {tuple(x.shape)}; for one image (c, h, w) use x[None]")
@@ -167,10 +169,9 @@ def _check_config(name: str, **values) -> None:
     """Every value a positive int; tuples (one entry per stage or layer) of positive ints."""
     for key, value in values.items():
         if isinstance(value, tuple):
-            if not all(isinstance(v, int) and v >= 1 for v in value):
-                raise ValueError(f"{name}: {key}={value!r} must hold positive ints, e.g. (16, 32, 64)")
-        elif not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name}: {key}={value!r} must be a positive int")
+            validate.positive_ints(value, key, name)
+        else:
+            validate.positive_int(value, key, name)
     for key in ("widths", "depths"):
         if key in values and not values[key]:
             raise ValueError(f"{name}: {key}=() is empty; a pyramid needs at least one stage")
@@ -210,7 +211,8 @@ def lenet(c: LeNetConfig, name: str = "lenet") -> Pyramid:
 @register("lenet5", "LeNet-5 (LeCun et al. 1998), modernised (ReLU, max-pool): 32 px, 61,706 params")
 def lenet5(num_classes: int = 10, in_chans: int = 1, img_size: int = 32,
            widths: tuple[int, ...] = (6, 16), hidden: tuple[int, ...] = (120, 84)) -> Pyramid:
-    return lenet(LeNetConfig(tuple(widths), tuple(hidden), num_classes, in_chans, img_size), "lenet5")
+    widths, hidden = (validate.positive_ints(v, k, "lenet5") for v, k in ((widths, "widths"), (hidden, "hidden")))
+    return lenet(LeNetConfig(widths, hidden, num_classes, in_chans, img_size), "lenet5")
 
 
 # --- AlexNet ------------------------------------------------------------------------------------
@@ -260,8 +262,11 @@ def alexnet_paper(num_classes: int = 1000, in_chans: int = 3, img_size: int = 22
                   widths: tuple[int, ...] = (96, 256, 384, 384, 256),
                   groups: tuple[int, ...] = (1, 2, 1, 2, 2), hidden: tuple[int, ...] = (4096, 4096),
                   dropout: float = 0.5) -> Pyramid:
-    return alexnet(AlexNetConfig(tuple(widths), tuple(groups), tuple(hidden), num_classes, in_chans,
-                                 img_size, dropout), "alexnet")
+    widths, groups, hidden = (validate.positive_ints(v, k, "alexnet") for v, k in (
+        (widths, "widths"), (groups, "groups"), (hidden, "hidden")))
+    validate.number(dropout, "dropout", "alexnet", minimum=0, maximum=0.99, example=0.5)
+    return alexnet(AlexNetConfig(widths, groups, hidden, num_classes, in_chans, img_size, dropout),
+                   "alexnet")
 
 
 # --- VGG ----------------------------------------------------------------------------------------
@@ -323,7 +328,9 @@ def vgg(c: VGGConfig, name: str = "vgg") -> Pyramid:
     """VGG: stages of 3x3 convolutions (padding 1 keeps the size) that end in a 2x2 max-pool,
     which halves the size; the widths double up to 512. Head: flatten -> MLP."""
     _check_config(name, depths=c.depths, widths=c.widths, num_classes=c.num_classes,
-                  in_chans=c.in_chans, img_size=c.img_size)
+                  in_chans=c.in_chans, img_size=c.img_size, hidden=c.hidden)
+    validate.number(c.dropout, "dropout", name, minimum=0, maximum=0.99, example=0.5)
+    validate.boolean(c.batch_norm, "batch_norm", name), validate.boolean(c.pool, "pool", name)
     if len(c.depths) != len(c.widths):
         raise ValueError(f"{name}: depths={c.depths} and widths={c.widths} need one entry per stage")
     _check_choice(name, head=(c.head, ("flatten", "gap")), downsample=(c.downsample, ("max", "blur")))
@@ -366,8 +373,10 @@ def _register_vgg(layers: int) -> None:
               depths: tuple[int, ...] = _VGG_DEPTHS[layers], hidden: tuple[int, ...] = (4096, 4096),
               batch_norm: bool = False, dropout: float = 0.5, pool: bool = True,
               head: str = "flatten", downsample: str = "max") -> Pyramid:
-        config = VGGConfig(tuple(depths), tuple(widths), tuple(hidden), num_classes, in_chans,
-                           img_size, batch_norm, dropout, pool, head, downsample)
+        depths, widths, hidden = (validate.positive_ints(v, k, f"vgg{layers}") for v, k in (
+            (depths, "depths"), (widths, "widths"), (hidden, "hidden")))
+        config = VGGConfig(depths, widths, hidden, num_classes, in_chans, img_size, batch_norm,
+                           dropout, pool, head, downsample)
         return vgg(config, f"vgg{layers}")
 
 
@@ -468,6 +477,9 @@ def resnet(c: ResNetConfig, name: str = "resnet") -> Pyramid:
         raise ValueError(f"{name}: depths={c.depths} and widths={c.widths} need one entry per stage")
     if c.stem not in ("cifar", "imagenet"):
         raise ValueError(f"{name}: stem={c.stem!r} must be 'cifar' or 'imagenet'")
+    validate.boolean(c.skip, "skip", name)
+    validate.boolean(c.batch_norm, "batch_norm", name)
+    validate.boolean(c.zero_init_residual, "zero_init_residual", name)
     if c.zero_init_residual and not c.batch_norm:
         raise ValueError(f"{name}: zero_init_residual=True zeroes each block's last batch-norm "
                          "scale, but batch_norm=False has none; use one of the two")
@@ -506,7 +518,8 @@ def _register_cifar_resnet(depth: int, params: str) -> None:
     def build(num_classes: int = 10, in_chans: int = 3, img_size: int = 32,
               widths: tuple[int, ...] = (16, 32, 64), shortcut: str = "A", skip: bool = True,
               batch_norm: bool = True, zero_init_residual: bool = False) -> Pyramid:
-        config = ResNetConfig((n, n, n), tuple(widths), "cifar", shortcut, skip, num_classes,
+        widths = validate.positive_ints(widths, "widths", f"resnet{depth}")
+        config = ResNetConfig((n, n, n), widths, "cifar", shortcut, skip, num_classes,
                               in_chans, img_size, batch_norm, zero_init_residual)
         return resnet(config, f"resnet{depth}")
 
@@ -522,7 +535,8 @@ def _register_imagenet_resnet(depth: int, depths: tuple[int, ...], params: str) 
               widths: tuple[int, ...] = (64, 128, 256, 512), stem: str = "imagenet",
               shortcut: str = "B", skip: bool = True, batch_norm: bool = True,
               zero_init_residual: bool = False) -> Pyramid:
-        config = ResNetConfig(depths, tuple(widths), stem, shortcut, skip, num_classes, in_chans, img_size,
+        widths = validate.positive_ints(widths, "widths", f"resnet{depth}", (64, 128, 256, 512))
+        config = ResNetConfig(depths, widths, stem, shortcut, skip, num_classes, in_chans, img_size,
                               batch_norm, zero_init_residual)
         return resnet(config, f"resnet{depth}")
 

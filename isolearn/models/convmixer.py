@@ -24,6 +24,7 @@ import torch
 import torch.nn as nn
 from einops import reduce
 
+from isolearn import validate
 from isolearn.models import register_config
 
 ACTIVATIONS = {"gelu": nn.GELU, "relu": nn.ReLU}
@@ -40,10 +41,7 @@ class ConvMixerConfig:
     activation: str = "gelu"  # "gelu" or "relu" (ConvMixer-768/32)
 
     def __post_init__(self) -> None:
-        for name in ("dim", "depth", "kernel_size", "patch_size", "in_chans", "num_classes"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"ConvMixerConfig: {name}={value!r} must be a positive int")
+        validate.fields(self, ("dim", "depth", "kernel_size", "patch_size", "in_chans", "num_classes"))
         if self.kernel_size % 2 == 0:
             k = self.kernel_size
             raise ValueError(
@@ -94,6 +92,7 @@ class ConvMixer(nn.Module):
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """The map after the last block: (b, c, H, W) -> (b, h, H/p, W/p)."""
+        validate.images(x, "ConvMixer", model=self)
         if x.dim() != 4 or x.shape[1] != self.config.in_chans:
             raise ValueError(f"ConvMixer: expected images (b, {self.config.in_chans}, H, W), got "
                              f"{tuple(x.shape)}; pass 4-d images, or build the model with "

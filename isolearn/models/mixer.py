@@ -19,8 +19,9 @@ import torch
 import torch.nn as nn
 from einops import rearrange
 
+from isolearn import validate
 from isolearn.models import register_config
-from isolearn.patches import PatchEmbed
+from isolearn.patches import PatchEmbed, check_patch_size
 
 
 @dataclass
@@ -33,6 +34,11 @@ class MixerConfig:
     depth: int = 12  # the number of Mixer blocks
     tokens_mlp_dim: int = 384  # D_S: hidden width of the token-mixing MLP
     channels_mlp_dim: int = 3072  # D_C: hidden width of the channel-mixing MLP
+
+    def __post_init__(self) -> None:
+        validate.fields(self, ("img_size", "patch_size", "in_chans", "num_classes", "hidden_dim", "depth",
+                               "tokens_mlp_dim", "channels_mlp_dim"))
+        check_patch_size(self.img_size, self.img_size, self.patch_size, "MixerConfig")
 
     @property
     def num_tokens(self) -> int:  # S
@@ -75,6 +81,8 @@ class MLPMixer(nn.Module):
         nn.init.zeros_(self.head.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        c = self.config
+        validate.images(x, "MLPMixer", c.in_chans, (c.img_size, c.img_size), self)
         x = self.norm(self.blocks(self.stem(x)))  # (b, S, C)
         return self.head(x.mean(dim=1))  # mean over tokens: (b, C) -> (b, num_classes)
 

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 
+from isolearn import validate
 from isolearn.attention import MultiHeadSelfAttention
 from isolearn.models import register_config
-from isolearn.patches import PatchEmbed
+from isolearn.patches import PatchEmbed, check_patch_size
 
 
 @dataclass
@@ -37,9 +38,13 @@ class ViTConfig:
     def __post_init__(self):
         if self.pool not in ("cls", "mean"):
             raise ValueError(f"ViTConfig: pool={self.pool!r} must be 'cls' or 'mean'")
-        for name in ("embed_dim", "depth", "num_heads", "num_classes", "in_chans"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"ViTConfig: {name}={getattr(self, name)} must be >= 1")
+        validate.fields(self, ("img_size", "patch_size", "in_chans", "num_classes", "embed_dim", "depth",
+                               "num_heads"))
+        validate.number(self.mlp_ratio, "mlp_ratio", "ViTConfig", minimum=0, strict=True, example=4.0)
+        if int(self.embed_dim * self.mlp_ratio) < 1:
+            raise ValueError(f"ViTConfig: mlp_ratio={self.mlp_ratio!r} gives an MLP of width "
+                             f"int(embed_dim · mlp_ratio) = 0; use e.g. mlp_ratio=4.0")
+        check_patch_size(self.img_size, self.img_size, self.patch_size, "ViTConfig")
 
     @property
     def num_patches(self) -> int:
@@ -88,6 +93,8 @@ class ViT(nn.Module):
 
     def tokens(self, x: torch.Tensor) -> torch.Tensor:
         """Equation (1): the token sequence entering the first block, (b, n [+ 1], d)."""
+        c = self.config
+        validate.images(x, "ViT", c.in_chans, (c.img_size, c.img_size), self)
         x = self.patch_embed(x)  # (b, n, d)
         if self.cls_token is not None:
             x = torch.cat([self.cls_token.expand(len(x), -1, -1), x], dim=1)  # (b, 1 + n, d)
