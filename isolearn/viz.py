@@ -431,3 +431,20 @@ def mixer_table_figure(tokens: int = 6, channels: int = 8) -> plt.Figure:
             ax.set_title("channel mixing: one MLP (C -> D_C -> C)\nper patch, shared by all patches",
                          fontsize=10)
     return fig
+
+
+def figure_image(fig, dpi: float | None = None):
+    """The figure as a PNG ``IPython.display.Image``: display this, not the Figure itself.
+
+    IPython draws a bare ``matplotlib.figure.Figure`` as PNG only once pyplot has picked its
+    inline backend; before that (an explorer showing a notebook's first figure, in a fresh
+    kernel) it falls back to the text ``<Figure size 800x720 with 6 Axes>``. Rendering the bytes
+    ourselves works in every kernel, in an ``ipywidgets.Output`` too. The background is opaque
+    (the figure's own, white by default), so the figure stays readable on a dark page."""
+    import io
+
+    from IPython.display import Image
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi or fig.dpi, bbox_inches="tight")
+    return Image(data=buffer.getvalue(), format="png")
