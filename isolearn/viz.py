@@ -482,13 +482,13 @@ def _frame(fig, kind: str = "png", colors: int = 64, quality: int = 70) -> bytes
     return buffer.getvalue()
 
 
-_ICONS = {  # 16 x 16 SVG paths, filled with the button's text colour
-    "first": "M3 2h2v12H3zM14 2v12L6 8z",
-    "previous": "M12 2v12L4 8z",
+_ICONS = {  # 16 x 16 SVG paths, filled with the button's text colour, as media players draw them
+    "first": "M2 2h2v12H2zM9 2v12L4 8zM15 2v12l-5-6z",
+    "previous": "M3 2h2v12H3zM13 2v12L6 8z",
     "play": "M4 2v12l10-6z",
     "pause": "M3 2h4v12H3zM9 2h4v12H9z",
-    "next": "M4 2v12l8-6z",
-    "last": "M11 2h2v12h-2zM2 2v12l8-6z",
+    "next": "M3 2v12l7-6zM11 2h2v12h-2z",
+    "last": "M1 2v12l5-6zM7 2v12l5-6zM12 2h2v12h-2z",
 }
 
 _PLAYER_CSS = (
@@ -506,6 +506,7 @@ _PLAYER_CSS = (
 _PLAYER_JS = """(function () {
   var root = document.getElementById(%(uid)s), frames = %(urls)s;
   var img = root.querySelector("img"), slider = root.querySelector("input[type=range]");
+  frames.unshift(img.src);  /* the first frame is the <img>'s own, not sent twice */
   var play = root.querySelector("[data-do=play]"), loop = root.querySelector("input[type=checkbox]");
   var counter = root.querySelector("output"), t = 0, timer = null;
   var icons = {play: play.innerHTML, pause: %(pause)s};
@@ -565,7 +566,7 @@ def animation_html(frames: Sequence[bytes], mime: str, interval: int, alt: str,
         f"{_icon(action)}</button>"
         for action, label in [("first", "First frame"), ("previous", "Previous frame"),
                               ("play", "Play"), ("next", "Next frame"), ("last", "Last frame")])
-    script = _PLAYER_JS % {"uid": json.dumps(uid), "urls": json.dumps(urls),
+    script = _PLAYER_JS % {"uid": json.dumps(uid), "urls": json.dumps(urls[1:]),
                            "interval": interval, "pause": json.dumps(_icon("pause"))}
     return (f"<style>{_PLAYER_CSS}</style>"
             f'<div class="isolearn-anim" id="{uid}" role="group" aria-label="Animation">'
