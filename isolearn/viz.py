@@ -97,8 +97,8 @@ def sliding_kernel_animation(image: torch.Tensor, kernel: torch.Tensor, interval
     """An HTML/JS animation of the kernel sliding over ``image`` (h, w) with no padding: at each
     step the window is framed on the input and the dot product fills one output pixel.
 
-    One frame per output pixel, each a palette PNG (the plot has few colours, so it takes a
-    fraction of an RGB PNG's bytes and stays sharp); :func:`animation_html` is the player."""
+    One frame per output pixel, each a lossless palette image (see :func:`_frame`);
+    :func:`animation_html` is the player."""
     from IPython.display import HTML
 
     import torch.nn.functional as F
@@ -133,12 +133,13 @@ def sliding_kernel_animation(image: torch.Tensor, kernel: torch.Tensor, interval
             canvas.set_data(shown.numpy())
             frames.append(_frame(fig))
     plt.close(fig)
+    (_, mime), frames = frames[0], [data for data, _ in frames]
     h, w = image.shape
     alt = (f"Animation in {len(frames)} frames: a {k}x{k} kernel slides over the {h}x{w} input "
            f"one pixel at a time, without padding. At each step an orange square frames the "
            f"window on the input, and the window's dot product with the kernel fills one pixel "
            f"of the {out.shape[0]}x{out.shape[1]} feature map, also framed in orange.")
-    return HTML(animation_html(frames, "image/png", interval, alt, loop=True))
+    return HTML(animation_html(frames, mime, interval, alt, loop=True))
 
 
 def _cuboid(ax, x: float, side: float, thickness: float, color, depth: float = 0.45) -> None:
@@ -287,8 +288,8 @@ def warp_animation(runs: dict, labels: torch.Tensor, grid_shape: tuple[int, int]
     ``Snapshot.states``); the last hidden layer also shows the read-out's class regions, shaded.
     Each frame zooms to the data. For a stack of networks, ``member`` is the index of the one
     to show, or ``"best"``: the one with the highest final training accuracy. It shows at most
-    ``WARP_FRAMES`` of the snapshots, evenly spaced, as palette PNGs; :func:`animation_html` is
-    the player.
+    ``WARP_FRAMES`` of the snapshots, evenly spaced, as lossless palette images (see
+    :func:`_frame`); :func:`animation_html` is the player.
     """
     from IPython.display import HTML
     from matplotlib.colors import ListedColormap
@@ -364,6 +365,7 @@ def warp_animation(runs: dict, labels: torch.Tensor, grid_shape: tuple[int, int]
             draw(t)
         images.append(_frame(fig, colors=32))
     plt.close(fig)
+    (_, mime), images = images[0], [data for data, _ in images]
     first, last = (next(iter(runs.values()))[t].step for t in (0, frames - 1))
     alt = (f"Animation in {len(shown)} frames, from training step {first} to {last}: for each "
            f"network ({', '.join(runs)}), what its hidden layers "
@@ -372,7 +374,7 @@ def warp_animation(runs: dict, labels: torch.Tensor, grid_shape: tuple[int, int]
            f"last hidden layer also shades the region the read-out gives each class. Each "
            f"column's title gives the step and the training accuracy.")
     # interval * stride: training plays at the pace ``interval`` asks for, in bigger steps
-    return HTML(animation_html(images, "image/png", interval * stride, alt, loop=False))
+    return HTML(animation_html(images, mime, interval * stride, alt, loop=False))
 
 
 def class_scatter(points: dict, labels: torch.Tensor, names: Sequence[str] | None = None,
@@ -461,25 +463,35 @@ def figure_image(fig, dpi: float | None = None):
 
 # --- animations: frames and a small, accessible player -------------------------------------------
 
-def _frame(fig, kind: str = "png", colors: int = 64, quality: int = 70) -> bytes:
-    """The figure as drawn now, encoded as one animation frame: ``"png"`` is a palette PNG of at
-    most ``colors`` colours (plots have few, so it costs a fraction of an RGB PNG and keeps
-    lines and text sharp), ``"jpeg"`` suits photographs."""
+def _frame(fig, kind: str = "webp", colors: int = 64, quality: int = 70) -> tuple[bytes, str]:
+    """The figure as drawn now, encoded as one animation frame; returns (bytes, MIME type).
+
+    ``"webp"`` and ``"png"`` first reduce the frame to a palette of at most ``colors`` colours
+    (plots have few: no visible change, a fraction of the bytes, lines and text stay sharp);
+    ``"webp"`` then stores it losslessly in about 15 % fewer bytes than ``"png"`` (every current
+    browser reads WebP; it falls back to PNG where Pillow cannot write it). ``"jpeg"`` suits
+    photographs."""
     import io
 
     import numpy as np
-    from PIL import Image
+    from PIL import Image, features
 
     fig.canvas.draw()
     rgb = Image.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :3])
     buffer = io.BytesIO()
-    if kind == "png":
-        rgb.quantize(colors=colors, dither=Image.Dither.NONE).save(buffer, format="PNG", optimize=True)
+    if kind == "webp" and not features.check("webp"):
+        kind = "png"
+    if kind in ("png", "webp"):
+        palette = rgb.quantize(colors=colors, dither=Image.Dither.NONE)
+        if kind == "png":
+            palette.save(buffer, format="PNG", optimize=True)
+        else:
+            palette.convert("RGB").save(buffer, format="WEBP", lossless=True, quality=100, method=6)
     elif kind == "jpeg":
         rgb.save(buffer, format="JPEG", quality=quality, optimize=True)
     else:
-        raise ValueError(f"_frame: kind={kind!r}; use 'png' or 'jpeg'")
-    return buffer.getvalue()
+        raise ValueError(f"_frame: kind={kind!r}; use 'webp', 'png' or 'jpeg'")
+    return buffer.getvalue(), f"image/{kind}"
 
 
 _ICONS = {  # 16 x 16 SVG paths, filled with the button's text colour, as media players draw them

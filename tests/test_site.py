@@ -119,9 +119,12 @@ def _site(tmp_path: Path, page_bytes: int) -> Path:
     html = tmp_path / "html"
     (html / "_static" / "mathjax" / "fonts").mkdir(parents=True)
     (html / "_static" / "fonts").mkdir()
-    (html / "_static" / "style.css").write_text('@font-face{src:url("fonts/a.woff2")}')
+    (html / "_static" / "style.css").write_text(
+        '@font-face{src:url("fonts/a.woff2") format("woff2"),url("fonts/a.ttf")}'
+        '@font-face{src:url("fonts/fa-brands-400.woff2")}')
     (html / "_static" / "fonts" / "a.woff2").write_bytes(b"f" * 1000)
     (html / "_static" / "fonts" / "unused.woff2").write_bytes(b"u" * 5000)
+    (html / "_static" / "fonts" / "fa-brands-400.woff2").write_bytes(b"b" * 500)
     (html / "_static" / "mathjax" / "tex-chtml.js").write_bytes(b"m" * 2000)
     (html / "_static" / "mathjax" / "fonts" / "m.woff").write_bytes(b"w" * 300)
     (html / "_images").mkdir()
@@ -130,7 +133,7 @@ def _site(tmp_path: Path, page_bytes: int) -> Path:
         '<link rel="stylesheet" href="_static/style.css"><script src="_static/mathjax/tex-chtml.js">'
         '</script><img src="_images/fig.png"><a href="other.html">x</a>'
         '<script src="https://cdn.example.org/x.js"></script>')
-    (html / "other.html").write_text("<p>no assets</p>")
+    (html / "other.html").write_text('<link rel="stylesheet" href="_static/style.css"><i class="fab fa-x"></i>')
     return html
 
 
@@ -138,9 +141,12 @@ def test_page_weight_counts_the_files_a_page_loads(tmp_path, sizes):
     html = _site(tmp_path, 700)
     files = sizes.page_assets(html / "page.html", html.resolve())
     names = sorted(p.name for p in files)
-    # the page, its style sheet and the font it names, MathJax and its fonts, the image;
-    # not the unused font, not the linked page, not the other site's script
+    # the page, its style sheet and the font it names (the WOFF2, not its TrueType fallback),
+    # MathJax and its fonts, the image; not the unused font, not the linked page, not the other
+    # site's script, not the icon font of a style the page shows no icon of
     assert names == ["a.woff2", "fig.png", "m.woff", "page.html", "style.css", "tex-chtml.js"]
+    other = sorted(p.name for p in sizes.page_assets(html / "other.html", html.resolve()))
+    assert other == ["a.woff2", "fa-brands-400.woff2", "other.html", "style.css"]
 
 
 def test_size_report_fails_above_the_limits(tmp_path, sizes, capsys):

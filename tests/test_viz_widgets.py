@@ -23,15 +23,19 @@ def test_sliding_kernel_animation_has_one_frame_per_output_pixel():
     html = viz.sliding_kernel_animation(torch.rand(5, 5), conv.KERNELS["sobel x"])
     assert isinstance(html, HTML)
     # 3 x 3 output pixels: 9 frames, the first of them as the <img>
-    assert html.data.count("data:image/png;base64,") == 9
+    assert html.data.count("data:image/webp;base64,") == 9
     assert "a 3x3 kernel slides over the 5x5 input" in html.data  # the alt text says what it shows
     assert len(plt.get_fignums()) == 0  # the figure was closed: no stray static copy
 
 
 def test_animation_player_is_accessible_and_offline():
-    frames = [viz._frame(viz.image_grid([torch.rand(4, 4)]), kind) for kind in ("png", "jpeg")]
+    fig = viz.image_grid([torch.rand(4, 4)])
+    encoded = {kind: viz._frame(fig, kind) for kind in ("webp", "png", "jpeg")}
     plt.close("all")
-    assert frames[0][:8] == b"\x89PNG\r\n\x1a\n" and frames[1][:2] == b"\xff\xd8"
+    assert encoded["webp"][1] == "image/webp" and encoded["webp"][0][8:12] == b"WEBP"
+    assert encoded["png"][0][:8] == b"\x89PNG\r\n\x1a\n" and encoded["jpeg"][0][:2] == b"\xff\xd8"
+    assert len(encoded["webp"][0]) < len(encoded["png"][0])  # why WebP is the default
+    frames = [encoded["png"][0], encoded["jpeg"][0]]
     page = viz.animation_html(frames, "image/png", 200, 'a "test" <animation>')
     assert 'alt="a &quot;test&quot; &lt;animation&gt;"' in page  # alt escaped, present
     for label in ("First frame", "Previous frame", "Play", "Next frame", "Last frame"):

@@ -3,8 +3,8 @@
     python .ci/site/sizes.py [_build/html] [--site-mb 12] [--page-mb 3]
 
 A page's weight is its HTML plus every local file it references: scripts, style sheets, images,
-the fonts those style sheets name (the first source of each @font-face, all of them, though a
-browser fetches only the ones it needs) and, on pages with math, what MathJax's loader fetches
+the fonts those style sheets name (the first source of each @font-face; all of them, though a
+browser fetches only the ones it needs, except Font Awesome's styles the page shows no icon of) and, on pages with math, what MathJax's loader fetches
 (its components and all its fonts). It is an upper bound on what a first visit downloads,
 uncompressed. Prints a table, heaviest first, and exits 1 when the site or a page is
 over its limit. ``make book`` runs it; the browser test (.ci/site/check.mjs) measures the bytes
@@ -78,10 +78,17 @@ def _mathjax(folder: Path) -> frozenset[Path]:
                      and p.suffix in (".js", ".woff", ".woff2", ".otf") and extensions not in p.parents)
 
 
+# Font Awesome keeps each icon style in its own font, which a browser downloads only when the
+# page shows an icon of that style (the solid one draws the theme's own icons too).
+_ICON_STYLES = {"fa-brands-": re.compile(r'class="[^"]*\b(fab|fa-brands)\b'),
+                "fa-regular-": re.compile(r'class="[^"]*\b(far|fa-regular)\b')}
+
+
 def page_assets(page: Path, root: Path) -> set[Path]:
     """The page and the local files it loads."""
     parser = _Refs()
-    parser.feed(page.read_text(errors="replace"))
+    text = page.read_text(errors="replace")
+    parser.feed(text)
     files = {page}
     for ref in parser.refs:
         path = _local(ref, page.parent, root)
@@ -90,7 +97,8 @@ def page_assets(page: Path, root: Path) -> set[Path]:
         files |= _css_assets(path, root) if path.suffix == ".css" else {path}
         if path.parent.name == "mathjax" and path.suffix == ".js":
             files |= _mathjax(path.parent)
-    return files
+    unused = [prefix for prefix, used in _ICON_STYLES.items() if not used.search(text)]
+    return {p for p in files if not any(p.name.startswith(prefix) for prefix in unused)}
 
 
 def main(argv: list[str] | None = None) -> int:
