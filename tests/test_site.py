@@ -183,3 +183,18 @@ def test_figures_become_palette_pngs_when_nothing_visible_changes(tmp_path, ext)
     assert error <= 0.5
     assert Image.open(images / "clear.png").mode == "RGBA"  # transparency: left alone
     assert (images / "clear.png").stat().st_size == before["clear.png"][0]
+
+
+def test_page_weight_counts_what_the_mathjax_loader_fetches(tmp_path, sizes):
+    """startup.js (the loader) fetches the core and the components under it, and the fonts;
+    not the TeX extensions (only on demand) nor the other combined files next to it."""
+    mathjax = tmp_path / "_static" / "mathjax"
+    for name in ["startup.js", "core.js", "tex-svg.js", "input/tex.js", "output/chtml.js",
+                 "output/chtml/fonts/woff-v2/Main.woff", "input/tex/extensions/color.js"]:
+        (mathjax / name).parent.mkdir(parents=True, exist_ok=True)
+        (mathjax / name).write_text("x")
+    (tmp_path / "page.html").write_text('<script src="_static/mathjax/startup.js"></script>')
+    names = sorted(p.relative_to(mathjax).as_posix()
+                   for p in sizes.page_assets(tmp_path / "page.html", tmp_path.resolve()) if mathjax in p.parents)
+    assert names == ["core.js", "input/tex.js", "output/chtml.js", "output/chtml/fonts/woff-v2/Main.woff",
+                     "startup.js"]

@@ -69,13 +69,22 @@ def _css_assets(css: Path, root: Path) -> frozenset[Path]:
 
 
 @lru_cache(maxsize=None)
-def _mathjax(folder: Path) -> frozenset[Path]:
-    """What MathJax's loader fetches after its first script: its components and its fonts, all
-    of them (a page needs only some fonts), but not the TeX extensions, which load only when a
-    formula uses one."""
+def _mathjax(script: Path) -> frozenset[Path]:
+    """What MathJax fetches after its first script: all its fonts (a page needs only some) and,
+    when that script is the loader (startup.js), the components next to it; not the TeX
+    extensions, which load only when a formula uses one. A combined component such as
+    tex-chtml.js holds its components itself."""
+    folder = script.parent
+    loader = script.name == "startup.js"
+    suffixes = (".woff", ".woff2", ".otf") + ((".js",) if loader else ())
     extensions = folder / "input" / "tex" / "extensions"
-    return frozenset(p for p in folder.rglob("*") if p.is_file()
-                     and p.suffix in (".js", ".woff", ".woff2", ".otf") and extensions not in p.parents)
+
+    def fetched(p: Path) -> bool:
+        if p.parent == folder:  # next to the script: other combined components, and the core
+            return p == script or (loader and p.name == "core.js")
+        return p.suffix in suffixes and extensions not in p.parents
+
+    return frozenset(p for p in folder.rglob("*") if p.is_file() and fetched(p))
 
 
 # Font Awesome keeps each icon style in its own font, which a browser downloads only when the
@@ -96,7 +105,7 @@ def page_assets(page: Path, root: Path) -> set[Path]:
             continue
         files |= _css_assets(path, root) if path.suffix == ".css" else {path}
         if path.parent.name == "mathjax" and path.suffix == ".js":
-            files |= _mathjax(path.parent)
+            files |= _mathjax(path)
     unused = [prefix for prefix, used in _ICON_STYLES.items() if not used.search(text)]
     return {p for p in files if not any(p.name.startswith(prefix) for prefix in unused)}
 
