@@ -24,8 +24,10 @@ $(STAMP): requirements.txt pyproject.toml
 
 # ISOLEARN_STATIC=1: nobody can click in a built page or a test run, so widgets draw their
 # static figure and progress bars print one line (isolearn.runtime.static).
+# Then the page weights: fails when the site is over 12 MB or a page over 3 MB with its files.
 book: $(STAMP)
 	ISOLEARN_STATIC=1 $(BIN)/jupyter-book build . -W -n --keep-going
+	$(BIN)/python .ci/site/sizes.py _build/html
 
 # Two workers share the 2 cores: the unit tests and the notebooks run side by side, one torch
 # thread each (OMP_NUM_THREADS=1), instead of both fighting over both cores.

@@ -58,11 +58,15 @@ class Table:
 
     __repr__ = __str__
 
+    def _numeric(self) -> list[bool]:
+        """Per column: do all its values print as numbers (a placeholder "n/a" allowed)?"""
+        return [all(isinstance(r[i], (int, float)) or r[i] == "n/a" for r in self.rows)
+                for i in range(len(self.columns))]
+
     def markdown(self) -> str:
         """The table as GitHub markdown (title in bold above), cells formatted as ``print``
         formats them; columns of numbers (a placeholder "n/a" allowed) are right-aligned."""
-        numeric = [all(isinstance(r[i], (int, float)) or r[i] == "n/a" for r in self.rows)
-                   for i in range(len(self.columns))]
+        numeric = self._numeric()
 
         def line(cells):
             return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
@@ -72,10 +76,18 @@ class Table:
         return "\n".join(([f"**{self.title}**", ""] if self.title else []) + lines)
 
     def _repr_html_(self) -> str:
-        pad = 'style="padding: 0.2em 0.8em"'
-        head = "".join(f"<th {pad}>{html.escape(c)}</th>" for c in self.columns)
-        body = "".join("<tr>" + "".join(f"<td {pad}>{html.escape(_fmt(v))}</td>" for v in r)
-                       + "</tr>" for r in self.rows)
+        """The table as HTML: class ``isolearn-table``, numeric columns marked ``isolearn-num``
+        (right-aligned); the website's CSS (book/_static/isolearn.css) sets the rest, so the
+        table wraps its headers to fit the page, scrolls on a phone and follows dark mode."""
+        numeric = self._numeric()
+
+        def cell(tag: str, value: str, num: bool) -> str:
+            return f'<{tag} class="isolearn-num">{value}</{tag}>' if num else f"<{tag}>{value}</{tag}>"
+
+        head = "".join(cell("th", html.escape(c), num) for c, num in zip(self.columns, numeric))
+        body = "".join("<tr>" + "".join(cell("td", html.escape(_fmt(v)), num)
+                                        for v, num in zip(r, numeric)) + "</tr>"
+                       for r in self.rows)
         caption = f"<caption>{html.escape(self.title)}</caption>" if self.title else ""
         return (f'<table class="isolearn-table">{caption}<thead><tr>{head}</tr></thead>'
                 f"<tbody>{body}</tbody></table>")

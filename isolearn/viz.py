@@ -129,11 +129,11 @@ def sliding_kernel_animation(image: torch.Tensor, kernel: torch.Tensor, interval
     """An HTML/JS animation of the kernel sliding over ``image`` (h, w) with no padding: at each
     step the window is framed on the input and the dot product fills one output pixel.
 
-    Each frame costs about 0.05 s to draw and 17 kB of page; an image with more than ``max_frames``
-    window positions (a 28x28 digit has 676) is shown in at most ``max_frames`` frames, each moving the
-    window several positions on and filling every output pixel it passed."""
+    Each frame costs about 17 kB of page less what the palette saves (see :func:`_frame`); an
+    image with more than ``max_frames`` window positions (a 28x28 digit has 676) is shown in at
+    most ``max_frames`` frames, each moving the window several positions on and filling every
+    output pixel it passed. :func:`animation_html` is the player."""
     from IPython.display import HTML
-    from matplotlib.animation import FuncAnimation
 
     import torch.nn.functional as F
 
@@ -164,20 +164,23 @@ def sliding_kernel_animation(image: torch.Tensor, kernel: torch.Tensor, interval
     fig.tight_layout()
     positions = [(i, j) for i in range(out.shape[0]) for j in range(out.shape[1])]
     stride = math.ceil(len(positions) / max_frames)  # positions the window moves per frame
-    frames = math.ceil(len(positions) / stride)
-
-    def step(t):
+    frames = []
+    for t in range(math.ceil(len(positions) / stride)):
         for i, j in positions[t * stride: (t + 1) * stride]:
             shown[i, j] = out[i, j]
         window.set_xy((j - 0.5, i - 0.5))
         pixel.set_xy((j - 0.5, i - 0.5))
         canvas.set_data(shown.numpy())
-        return window, pixel, canvas
-
-    animation = FuncAnimation(fig, step, frames=frames, interval=interval, blit=True)
-    html = animation.to_jshtml(default_mode="loop")
+        frames.append(_frame(fig))
     plt.close(fig)
-    return HTML(html)
+    (_, mime), frames = frames[0], [data for data, _ in frames]
+    h, w = image.shape
+    moves = "one pixel at a time" if stride == 1 else f"{stride} window positions a frame"
+    alt = (f"Animation in {len(frames)} frames: a {k}x{k} kernel slides over the {h}x{w} input "
+           f"{moves}, without padding. At each step an orange square frames the window on the "
+           f"input, and the window's dot product with the kernel fills its pixel of the "
+           f"{out.shape[0]}x{out.shape[1]} feature map, also framed in orange.")
+    return HTML(animation_html(frames, mime, interval, alt, loop=True))
 
 
 def _cuboid(ax, x: float, side: float, thickness: float, color, depth: float = 0.45) -> None:
@@ -325,9 +328,12 @@ def _limits(clouds: Sequence[torch.Tensor]) -> tuple[float, float, float, float]
             centre[1].item() - half, centre[1].item() + half)
 
 
+WARP_FRAMES = 12  # the most frames warp_animation shows
+
+
 def warp_animation(runs: dict, labels: torch.Tensor, grid_shape: tuple[int, int],
                    layers: Sequence[int] = (1, -1), member: int | str = "best",
-                   interval: int = 300, dpi: int = 70, size: float = 2.3, regions: int = 60):
+                   interval: int = 300, dpi: int = 60, size: float = 2.3, regions: int = 60):
     """An HTML/JS animation of training: how each network's hidden layers warp the plane.
 
     ``runs`` maps a title to the snapshots of :func:`isolearn.planar.train_snapshots` (one
@@ -336,14 +342,11 @@ def warp_animation(runs: dict, labels: torch.Tensor, grid_shape: tuple[int, int]
     the data, coloured by ``labels``. One row per hidden layer in ``layers`` (indices into
     ``Snapshot.states``); the last hidden layer also shows the read-out's class regions, shaded.
     Each frame zooms to the data. For a stack of networks, ``member`` is the index of the one
-    to show, or ``"best"``: the one with the highest final training accuracy. Frames are JPEG,
-    which keeps the page small.
+    to show, or ``"best"``: the one with the highest final training accuracy. It shows at most
+    ``WARP_FRAMES`` of the snapshots, evenly spaced, as lossless palette images (see
+    :func:`_frame`); :func:`animation_html` is the player.
     """
-    import os
-    import tempfile
-
     from IPython.display import HTML
-    from matplotlib.animation import HTMLWriter
     from matplotlib.colors import ListedColormap
 
     lines, points = grid_shape
@@ -404,22 +407,29 @@ def warp_animation(runs: dict, labels: torch.Tensor, grid_shape: tuple[int, int]
             draw(0)
 
     # Lay out once, then freeze: redoing the constrained layout for every frame would cost more
-    # than drawing it. We feed the frames to the writer that FuncAnimation.to_jshtml uses.
+    # than drawing it.
     fig.canvas.draw()
     fig.set_layout_engine("none")
-    with tempfile.TemporaryDirectory() as folder:
-        path = os.path.join(folder, "animation.html")
-        writer = HTMLWriter(fps=1000 / interval, embed_frames=True, default_mode="once")
-        writer.frame_format = "jpeg"
-        with writer.saving(fig, path, dpi):
-            for t in range(frames):
-                for draw in update:
-                    draw(t)
-                writer.grab_frame()
-        with open(path) as page:
-            html = page.read()
+    # At most WARP_FRAMES frames, evenly spaced, the first and the last always in: a page with
+    # two animations stays light, and training still unfolds step by step.
+    stride = max(1, math.ceil((frames - 1) / (WARP_FRAMES - 1)))
+    shown = sorted(set(range(0, frames, stride)) | {frames - 1})
+    images = []
+    for t in shown:
+        for draw in update:
+            draw(t)
+        images.append(_frame(fig, colors=32))
     plt.close(fig)
-    return HTML(html)
+    (_, mime), images = images[0], [data for data, _ in images]
+    first, last = (next(iter(runs.values()))[t].step for t in (0, frames - 1))
+    alt = (f"Animation in {len(shown)} frames, from training step {first} to {last}: for each "
+           f"network ({', '.join(runs)}), what its hidden layers "
+           f"{' and '.join(str(r) for r in rows)} do to the input plane. The plane's grid lines "
+           f"bend and the training points, coloured by class, move as training goes on; the "
+           f"last hidden layer also shades the region the read-out gives each class. Each "
+           f"column's title gives the step and the training accuracy.")
+    # interval * stride: training plays at the pace ``interval`` asks for, in bigger steps
+    return HTML(animation_html(images, mime, interval * stride, alt, loop=False))
 
 
 def class_scatter(points: dict, labels: torch.Tensor, names: Sequence[str] | None = None,
@@ -575,3 +585,150 @@ def _class_colors(classes: int) -> list:
         return list(CLASS_COLORS)
     cmap = plt.get_cmap("hsv")
     return [cmap(c / classes) for c in range(classes)]
+
+
+def figure_image(fig, dpi: float | None = None):
+    """The figure as a PNG ``IPython.display.Image``: display this, not the Figure itself.
+
+    IPython draws a bare ``matplotlib.figure.Figure`` as PNG only once pyplot has picked its
+    inline backend; before that (an explorer showing a notebook's first figure, in a fresh
+    kernel) it falls back to the text ``<Figure size 800x720 with 6 Axes>``. Rendering the bytes
+    ourselves works in every kernel, in an ``ipywidgets.Output`` too. The background is opaque
+    (the figure's own, white by default), so the figure stays readable on a dark page."""
+    import io
+
+    from IPython.display import Image
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi or fig.dpi, bbox_inches="tight")
+    return Image(data=buffer.getvalue(), format="png")
+
+
+# --- animations: frames and a small, accessible player -------------------------------------------
+
+def _frame(fig, kind: str = "webp", colors: int = 64, quality: int = 70) -> tuple[bytes, str]:
+    """The figure as drawn now, encoded as one animation frame; returns (bytes, MIME type).
+
+    ``"webp"`` and ``"png"`` first reduce the frame to a palette of at most ``colors`` colours
+    (plots have few: no visible change, a fraction of the bytes, lines and text stay sharp);
+    ``"webp"`` then stores it losslessly in about 15 % fewer bytes than ``"png"`` (every current
+    browser reads WebP; it falls back to PNG where Pillow cannot write it). ``"jpeg"`` suits
+    photographs."""
+    import io
+
+    import numpy as np
+    from PIL import Image, features
+
+    fig.canvas.draw()
+    rgb = Image.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :3])
+    buffer = io.BytesIO()
+    if kind == "webp" and not features.check("webp"):
+        kind = "png"
+    if kind in ("png", "webp"):
+        palette = rgb.quantize(colors=colors, dither=Image.Dither.NONE)
+        if kind == "png":
+            palette.save(buffer, format="PNG", optimize=True)
+        else:
+            palette.convert("RGB").save(buffer, format="WEBP", lossless=True, quality=100, method=6)
+    elif kind == "jpeg":
+        rgb.save(buffer, format="JPEG", quality=quality, optimize=True)
+    else:
+        raise ValueError(f"_frame: kind={kind!r}; use 'webp', 'png' or 'jpeg'")
+    return buffer.getvalue(), f"image/{kind}"
+
+
+_ICONS = {  # 16 x 16 SVG paths, filled with the button's text colour, as media players draw them
+    "first": "M2 2h2v12H2zM9 2v12L4 8zM15 2v12l-5-6z",
+    "previous": "M3 2h2v12H3zM13 2v12L6 8z",
+    "play": "M4 2v12l10-6z",
+    "pause": "M3 2h4v12H3zM9 2h4v12H9z",
+    "next": "M3 2v12l7-6zM11 2h2v12h-2z",
+    "last": "M1 2v12l5-6zM7 2v12l5-6zM12 2h2v12h-2z",
+}
+
+_PLAYER_CSS = (
+    ".isolearn-anim{max-width:100%;margin:.5em 0}"
+    ".isolearn-anim img{display:block;max-width:100%;height:auto;background:#fff}"
+    ".isolearn-anim-controls{display:flex;flex-wrap:wrap;align-items:center;gap:.3em .5em;"
+    "margin-top:.3em;font-size:.9em}"
+    ".isolearn-anim-controls button{display:inline-flex;align-items:center;justify-content:center;"
+    "min-width:2.2em;min-height:2.2em;padding:.2em;border:1px solid currentColor;"
+    "border-radius:.3em;background:transparent;color:inherit;cursor:pointer}"
+    ".isolearn-anim-controls svg{width:1em;height:1em;fill:currentColor}"
+    ".isolearn-anim-controls input[type=range]{flex:1 1 8em;min-width:6em;max-width:24em}"
+)
+
+_PLAYER_JS = """(function () {
+  var root = document.getElementById(%(uid)s), frames = %(urls)s;
+  var img = root.querySelector("img"), slider = root.querySelector("input[type=range]");
+  frames.unshift(img.src);  /* the first frame is the <img>'s own, not sent twice */
+  var play = root.querySelector("[data-do=play]"), loop = root.querySelector("input[type=checkbox]");
+  var counter = root.querySelector("output"), t = 0, timer = null;
+  var icons = {play: play.innerHTML, pause: %(pause)s};
+  function show(i) {
+    t = Math.max(0, Math.min(frames.length - 1, i));
+    img.src = frames[t]; slider.value = t; counter.textContent = (t + 1) + " / " + frames.length;
+  }
+  function label(name) { play.setAttribute("aria-label", name); play.title = name; }
+  function stop() { clearInterval(timer); timer = null; play.innerHTML = icons.play; label("Play"); }
+  function start() {
+    if (t === frames.length - 1) show(0);
+    play.innerHTML = icons.pause; label("Pause");
+    timer = setInterval(function () {
+      if (t < frames.length - 1) show(t + 1); else if (loop.checked) show(0); else stop();
+    }, %(interval)d);
+  }
+  root.addEventListener("click", function (e) {
+    var b = e.target.closest("button"); if (!b) return;
+    var d = b.getAttribute("data-do");
+    if (d === "play") { if (timer) stop(); else start(); return; }
+    stop();
+    show({first: 0, last: frames.length - 1, previous: t - 1, next: t + 1}[d]);
+  });
+  slider.addEventListener("input", function () { stop(); show(+slider.value); });
+})();"""
+
+
+def _icon(name: str) -> str:
+    return (f'<svg viewBox="0 0 16 16" aria-hidden="true" focusable="false">'
+            f'<path d="{_ICONS[name]}"/></svg>')
+
+
+def animation_html(frames: Sequence[bytes], mime: str, interval: int, alt: str,
+                   loop: bool = False) -> str:
+    """A self-contained HTML player for encoded ``frames`` (``mime``: ``"image/png"``, ...),
+    ``interval`` ms apart.
+
+    The first frame is an ``<img>`` whose ``alt`` says what the animation shows (for readers who
+    cannot see it), and it is there without JavaScript too. Labelled buttons (first, previous,
+    play/pause, next, last), a labelled frame slider and a loop switch; the icons are inline SVG
+    (no icon font, nothing fetched from another site); the player shrinks to the page's width.
+    It plays only when asked to."""
+    import base64
+    import html
+    import json
+    import uuid
+
+    if not frames:
+        raise ValueError("animation_html: frames is empty; draw at least one frame")
+    if not alt.strip():
+        raise ValueError("animation_html: alt is empty; say in a sentence what the animation shows")
+    urls = [f"data:{mime};base64," + base64.b64encode(f).decode("ascii") for f in frames]
+    uid = "isolearn-anim-" + uuid.uuid4().hex[:12]
+    n = len(urls)
+    buttons = "".join(
+        f'<button type="button" data-do="{action}" aria-label="{label}" title="{label}">'
+        f"{_icon(action)}</button>"
+        for action, label in [("first", "First frame"), ("previous", "Previous frame"),
+                              ("play", "Play"), ("next", "Next frame"), ("last", "Last frame")])
+    script = _PLAYER_JS % {"uid": json.dumps(uid), "urls": json.dumps(urls[1:]),
+                           "interval": interval, "pause": json.dumps(_icon("pause"))}
+    return (f"<style>{_PLAYER_CSS}</style>"
+            f'<div class="isolearn-anim" id="{uid}" role="group" aria-label="Animation">'
+            f'<img src="{urls[0]}" alt="{html.escape(alt)}">'
+            f'<div class="isolearn-anim-controls">{buttons}'
+            f'<input type="range" min="0" max="{n - 1}" value="0" step="1" '
+            f'aria-label="Frame, 1 to {n}">'
+            f"<output>1 / {n}</output>"
+            f'<label><input type="checkbox"{" checked" if loop else ""}> loop</label>'
+            f"</div></div><script>{script}</script>")

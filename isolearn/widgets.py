@@ -17,12 +17,14 @@ from matplotlib.figure import Figure
 from isolearn import validate
 from isolearn.conv import KERNELS, apply_kernel
 from isolearn.runtime import static
-from isolearn.viz import _as_2d, annotate, show_map
+from isolearn.viz import _as_2d, annotate, figure_image, show_map
 
 
 class Explorer:
     """Base class: subclasses draw with ``matplotlib.figure.Figure`` (not pyplot), so a figure
-    appears only where it is displayed."""
+    appears only where it is displayed, and show it with :meth:`show`, which renders its PNG
+    (a bare Figure can reach the page as the text ``<Figure size ...>``, see
+    :func:`isolearn.viz.figure_image`)."""
 
     def figure(self) -> Figure:
         raise NotImplementedError
@@ -30,15 +32,26 @@ class Explorer:
     def widget(self):
         raise NotImplementedError
 
+    @staticmethod
+    def show(fig: Figure) -> None:
+        """Display ``fig`` as PNG: in the cell's output, or in the ``ipywidgets.Output`` it is
+        called inside."""
+        from IPython.display import display
+
+        display(figure_image(fig))
+
     def _ipython_display_(self) -> None:
         from IPython.display import display
 
         try:
             import ipywidgets  # noqa: F401
         except ImportError:
-            display(self.figure())
+            self.show(self.figure())
             return
-        display(self.figure() if static() else self.widget())
+        if static():
+            self.show(self.figure())
+        else:
+            display(self.widget())
 
 
 def _show_kernel(ax, kernel: torch.Tensor, name: str) -> None:
@@ -94,7 +107,6 @@ class KernelExplorer(Explorer):
 
     def widget(self):
         import ipywidgets as w
-        from IPython.display import display
 
         choose = w.Dropdown(options=list(self.kernels), value=self.name, description="kernel")
         cells = [w.FloatText(value=float(v), layout=w.Layout(width="70px"), step=0.5)
@@ -111,7 +123,7 @@ class KernelExplorer(Explorer):
             _draw_kernel(fig, self.image, self.kernel, self.name)
             with out:
                 out.clear_output(wait=True)
-                display(fig)
+                self.show(fig)
 
         def pick(change):
             nonlocal syncing
@@ -180,7 +192,6 @@ class PatchExplorer(Explorer):
 
     def widget(self):
         import ipywidgets as w
-        from IPython.display import display
 
         out = w.Output()
         slider = w.SelectionSlider(options=self.sizes, value=self.sizes[len(self.sizes) // 2],
@@ -191,7 +202,7 @@ class PatchExplorer(Explorer):
             _draw_patches(fig, self.image, slider.value)
             with out:
                 out.clear_output(wait=True)
-                display(fig)
+                self.show(fig)
 
         slider.observe(redraw, names="value")
         redraw()
@@ -258,7 +269,6 @@ class AttentionExplorer(Explorer):
 
     def widget(self):
         import ipywidgets as w
-        from IPython.display import display
 
         k, layers, heads = self.maps.shape[:3]
         image = w.IntSlider(0, 0, k - 1, description="image")
@@ -272,7 +282,7 @@ class AttentionExplorer(Explorer):
             self._draw(fig, image.value, layer.value, head.value)
             with out:
                 out.clear_output(wait=True)
-                display(fig)
+                self.show(fig)
 
         for control in (image, layer, head):
             control.observe(redraw, names="value")
@@ -359,7 +369,6 @@ class RotationExplorer(Explorer):
 
     def widget(self):
         import ipywidgets as w
-        from IPython.display import display
 
         slider = w.FloatSlider(value=self.degrees, min=0, max=360, step=5,
                                description="rotate (°)", continuous_update=True)
@@ -372,7 +381,7 @@ class RotationExplorer(Explorer):
                 self._draw(ax, name, self.degrees, f"{name}\n")
             with out:
                 out.clear_output(wait=True)
-                display(fig)
+                self.show(fig)
 
         slider.observe(redraw, names="value")
         redraw()

@@ -185,7 +185,7 @@ def test_figures_and_animation():
                                         steps=6, frames=3, probe=probe)
             for act in ("tanh", "iso_tanh")}
     html = viz.warp_animation(runs, labels, (6, 4))
-    assert isinstance(html, HTML) and "image/jpeg" in html.data
+    assert isinstance(html, HTML) and "data:image/webp;base64," in html.data
     assert len(plt.get_fignums()) == 0
 
 

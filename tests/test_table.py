@@ -28,3 +28,12 @@ def test_markdown_renders_a_github_table():
     assert lines[0] == "**T**" and lines[2] == "| op | ms |" and lines[3] == "| --- | ---: |"
     assert lines[4] == "| a\\|b | 1.5 |" and lines[5] == "| c | 1,234 |"
     assert lines[6] == "| d | n/a |"
+
+
+def test_html_marks_numeric_columns_and_leaves_the_look_to_css():
+    """The website's CSS (book/_static/isolearn.css) styles .isolearn-table: no inline styles,
+    which would beat it (and dark mode); numeric columns are right-aligned by class."""
+    html = Table(["model", "params", "ms"], [["vit", 1200, 2.5], ["mixer", 800, "n/a"]])._repr_html_()
+    assert 'class="isolearn-table"' in html and "style=" not in html
+    assert '<th>model</th><th class="isolearn-num">params</th><th class="isolearn-num">ms</th>' in html
+    assert '<td>vit</td><td class="isolearn-num">1,200</td>' in html

@@ -22,8 +22,34 @@ def test_image_grid_and_kernel_grid():
 def test_sliding_kernel_animation_has_one_frame_per_output_pixel():
     html = viz.sliding_kernel_animation(torch.rand(5, 5), conv.KERNELS["sobel x"])
     assert isinstance(html, HTML)
-    assert html.data.count("frames[") == 3 * 3 or "new Animation" in html.data
+    # 3 x 3 output pixels: 9 frames, the first of them as the <img>
+    assert html.data.count("data:image/webp;base64,") == 9
+    assert "a 3x3 kernel slides over the 5x5 input" in html.data  # the alt text says what it shows
     assert len(plt.get_fignums()) == 0  # the figure was closed: no stray static copy
+
+
+def test_animation_player_is_accessible_and_offline():
+    fig = viz.image_grid([torch.rand(4, 4)])
+    encoded = {kind: viz._frame(fig, kind) for kind in ("webp", "png", "jpeg")}
+    plt.close("all")
+    assert encoded["webp"][1] == "image/webp" and encoded["webp"][0][8:12] == b"WEBP"
+    assert encoded["png"][0][:8] == b"\x89PNG\r\n\x1a\n" and encoded["jpeg"][0][:2] == b"\xff\xd8"
+    assert len(encoded["webp"][0]) < len(encoded["png"][0])  # why WebP is the default
+    frames = [encoded["png"][0], encoded["jpeg"][0]]
+    page = viz.animation_html(frames, "image/png", 200, 'a "test" <animation>')
+    assert 'alt="a &quot;test&quot; &lt;animation&gt;"' in page  # alt escaped, present
+    for label in ("First frame", "Previous frame", "Play", "Next frame", "Last frame"):
+        assert f'aria-label="{label}"' in page
+    assert 'type="range"' in page and 'aria-label="Frame, 1 to 2"' in page
+    assert "http://" not in page and "https://" not in page  # no CDN: works offline
+    assert "<i class" not in page  # no icon font
+    with pytest.raises(ValueError, match="frames is empty"):
+        viz.animation_html([], "image/png", 200, "x")
+    with pytest.raises(ValueError, match="alt is empty"):
+        viz.animation_html(frames, "image/png", 200, " ")
+    with pytest.raises(ValueError, match="kind='gif'"):
+        viz._frame(plt.figure(), "gif")
+    plt.close("all")
 
 
 def test_show_source():
@@ -60,7 +86,9 @@ def test_explorer_display_follows_static_mode(monkeypatch):
     explorer._ipython_display_()
     monkeypatch.setenv("ISOLEARN_STATIC", "0")
     explorer._ipython_display_()
-    assert isinstance(shown[0], Figure) and type(shown[-1]).__name__ == "VBox"
+    # the static figure arrives as PNG bytes (see tests/test_explorer_display.py for why)
+    assert type(shown[0]).__name__ == "Image" and shown[0].data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert type(shown[-1]).__name__ == "VBox"
 
 
 def test_patch_explorer_static_and_live():
