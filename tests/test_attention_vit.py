@@ -270,3 +270,20 @@ def test_chapter3_figures_draw():
         viz.position_similarity(torch.randn(17, 8), grid=4)
     fig = viz.attention_distance_figure(torch.rand(2, 4, 3), uniform=4.0, local=1.5, labels=["a", "b"])
     assert len(fig.axes[0].lines) == 2 + 2
+
+
+def test_cpu_seconds_counts_work_not_waiting():
+    import time
+
+    from isolearn.timing import cpu_seconds
+
+    assert cpu_seconds(lambda: time.sleep(0.05), repeats=2) < 0.02  # sleeping is not work
+    x = torch.randn(256, 256)
+    y = torch.randn(1024, 1024)
+    small, large = cpu_seconds(lambda: x @ x), cpu_seconds(lambda: y @ y)
+    assert 0 < small < large
+    before = torch.get_num_threads()
+    cpu_seconds(lambda: None)
+    assert torch.get_num_threads() == before
+    with pytest.raises(ValueError, match="repeats=0"):
+        cpu_seconds(lambda: None, repeats=0)
