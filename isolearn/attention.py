@@ -118,3 +118,30 @@ class MultiHeadSelfAttention(nn.Module):
         else:
             out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)  # (b, h, n, e)
         return self.proj(out.transpose(1, 2).flatten(2))  # "b h n e -> b n (h e)": (b, n, d)
+
+
+def patch_distances(grid: int, patch_size: int = 1) -> torch.Tensor:
+    """Distances in pixels between the centres of the patches of a grid x grid layout, read row
+    by row as :func:`isolearn.patches.patchify` does: (grid², grid²)."""
+    rows, cols = torch.meshgrid(torch.arange(grid), torch.arange(grid), indexing="ij")
+    centres = torch.stack([rows.flatten(), cols.flatten()], dim=-1).float() * patch_size  # (n, 2)
+    return torch.cdist(centres, centres)
+
+
+def mean_attention_distance(weights: torch.Tensor, grid: int, patch_size: int = 1,
+                            skip: int = 0) -> torch.Tensor:
+    """How far attention reaches, in pixels (Dosovitskiy et al. 2021, fig. 7): for each query
+    patch, the distance to every key patch weighted by the attention it pays, averaged over the
+    queries. ``weights`` (..., n, n) are attention maps whose first ``skip`` tokens are not patches
+    (1 for the class token); those rows and columns are dropped and each row renormalised over the
+    patches. Returns (...): one distance per map. Uniform attention gives
+    ``patch_distances(grid, patch_size).mean()``; attention that stays on its own patch gives 0.
+    """
+    n = grid * grid
+    if weights.shape[-1] != weights.shape[-2] or weights.shape[-1] != n + skip:
+        raise ValueError(f"mean_attention_distance: weights {tuple(weights.shape)} must be (..., n, n) "
+                         f"with n = grid² + skip = {n + skip} (grid={grid}, skip={skip})")
+    patches = weights[..., skip:, skip:]  # (..., n, n): patch queries, patch keys
+    patches = patches / patches.sum(-1, keepdim=True)  # each query's weights over the patches
+    distances = patch_distances(grid, patch_size).to(weights)  # (n, n)
+    return (patches * distances).sum(-1).mean(-1)  # (...,)

@@ -96,3 +96,37 @@ class PatchEmbed(nn.Module):
             linear.weight.copy_(rearrange(self.proj.weight, "d c p1 p2 -> d (p1 p2 c)"))
             linear.bias.copy_(self.proj.bias)
         return linear
+
+
+def shuffle_patches(x: torch.Tensor, patch_size: int, patch_perm: torch.Tensor,
+                    pixel_perm: torch.Tensor | None = None) -> torch.Tensor:
+    """The MLP-Mixer paper's "patch + pixel" shuffle (Tolstikhin et al. 2021, fig. 4): move the
+    p x p patches of every image with one permutation of the n patches, and the p·p·c values inside
+    every patch with one permutation of those (the same for all patches and all images).
+    x: (b, c, h, w) -> (b, c, h, w). Each patch keeps its content, only scrambled: a model that
+    reads a patch with one dense layer and mixes patches with position-specific weights (a Mixer)
+    can undo it exactly (:func:`isolearn.models.mixer.permuted_twin`); a convolution cannot."""
+    b, c, h, w = x.shape
+    tokens = patchify(x, patch_size)  # (b, n, p·p·c)
+    n, values = tokens.shape[1:]
+    if sorted(patch_perm.tolist()) != list(range(n)):
+        raise ValueError(f"shuffle_patches: patch_perm must be a permutation of the {n} patches, "
+                         f"e.g. torch.randperm({n})")
+    tokens = tokens[:, patch_perm]
+    if pixel_perm is not None:
+        if sorted(pixel_perm.tolist()) != list(range(values)):
+            raise ValueError(f"shuffle_patches: pixel_perm must be a permutation of the {values} values "
+                             f"of a patch (p·p·c), e.g. torch.randperm({values})")
+        tokens = tokens[..., pixel_perm]
+    return unpatchify(tokens, patch_size, height=h, channels=c)
+
+
+def shuffle_pixels(x: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
+    """The paper's "global" shuffle: move the h·w pixels of every image with one permutation
+    (the same for every channel and image). x: (b, c, h, w) -> (b, c, h, w). Patches now hold
+    pixels from all over the image, so neither a CNN nor a Mixer sees the original patches."""
+    b, c, h, w = x.shape
+    if sorted(perm.tolist()) != list(range(h * w)):
+        raise ValueError(f"shuffle_pixels: perm must be a permutation of the {h * w} pixels, "
+                         f"e.g. torch.randperm({h * w})")
+    return x.flatten(2)[..., perm].reshape(b, c, h, w)

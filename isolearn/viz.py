@@ -732,3 +732,70 @@ def animation_html(frames: Sequence[bytes], mime: str, interval: int, alt: str,
             f"<output>1 / {n}</output>"
             f'<label><input type="checkbox"{" checked" if loop else ""}> loop</label>'
             f"</div></div><script>{script}</script>")
+
+
+# --- chapters 3 and 4: position embeddings, attention distance, token-mixing matrices ----------
+
+def position_similarity(pos_embed: torch.Tensor, grid: int, size: float = 0.75) -> plt.Figure:
+    """The ViT paper's fig. 7 (centre): tile (r, c) shows the cosine similarity between the
+    position embedding of patch (r, c) and those of all grid x grid patches, on one colour scale
+    from -1 to 1. ``pos_embed`` (n, d) holds the patches' embeddings only (drop the class token's).
+    Learned embeddings that encode the 2-D layout light up around each tile's own position."""
+    pos = pos_embed.detach().cpu().float()
+    if pos.dim() != 2 or pos.shape[0] != grid * grid:
+        raise ValueError(f"position_similarity: pos_embed must be (grid², d) = ({grid * grid}, d), "
+                         f"got {tuple(pos.shape)}; drop the class token's row first")
+    unit = pos / pos.norm(dim=1, keepdim=True)
+    similarity = (unit @ unit.T).reshape(grid * grid, grid, grid)  # (n, grid, grid)
+    fig, axes = plt.subplots(grid, grid, figsize=(size * grid + 0.8, size * grid),
+                             squeeze=False, layout="constrained")
+    for k, ax in enumerate(axes.flat):
+        image = ax.imshow(similarity[k].numpy(), cmap="RdBu_r", vmin=-1, vmax=1)
+        ax.set_xticks([]), ax.set_yticks([])
+    for r in range(grid):
+        axes[r, 0].set_ylabel(f"row {r}", fontsize=8)
+        axes[-1, r].set_xlabel(f"col {r}", fontsize=8)
+    fig.colorbar(image, ax=axes, shrink=0.8, label="cosine similarity")
+    return fig
+
+
+def attention_distance_figure(distances: torch.Tensor, uniform: float, local: float | None = None,
+                              labels: Sequence[str] | None = None) -> plt.Figure:
+    """The ViT paper's fig. 7 (right): one dot per head, its mean attention distance in pixels
+    against the layer; ``distances`` (L, heads) or (runs, L, heads), ``uniform`` the distance of
+    attention spread evenly over all patches (dashed), ``local`` an optional second reference
+    (e.g. a 3 x 3 convolution's window, dotted)."""
+    d = distances.detach().cpu().float()
+    d = d[None] if d.dim() == 2 else d  # (runs, L, heads)
+    runs, layers, heads = d.shape
+    fig, ax = plt.subplots(figsize=(5.2, 3.4), layout="constrained")
+    for run in range(runs):
+        offset = (run - (runs - 1) / 2) * 0.12
+        xs = torch.arange(layers).repeat_interleave(heads) + offset
+        ax.plot(xs.numpy(), d[run].flatten().numpy(), "o", alpha=0.8,
+                label=labels[run] if labels else None)
+    ax.axhline(uniform, ls="--", color="gray", label="uniform attention")
+    if local is not None:
+        ax.axhline(local, ls=":", color="black", label="3x3 convolution window")
+    ax.set(xlabel="layer", ylabel="mean attention distance (pixels)", xticks=range(layers),
+           ylim=(0, max(d.max().item(), uniform) * 1.15))
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    return fig
+
+
+def mixing_matrices(matrices: dict, size: float = 3.0) -> plt.Figure:
+    """S x S token-mixing matrices side by side (see :mod:`isolearn.mixing`): entry (i, j) is how
+    much output token i takes from input token j, each on its own scale with a colour bar: blue <
+    0 < red for a matrix with negative entries, dark to bright for one without (attention)."""
+    fig, axes = plt.subplots(1, len(matrices), figsize=(size * len(matrices), size + 0.4),
+                             squeeze=False, layout="constrained")
+    for ax, (name, matrix) in zip(axes[0], matrices.items()):
+        m = matrix.detach().cpu().float()
+        bound = m.abs().max().item() or 1.0
+        image = (ax.imshow(m.numpy(), cmap="magma", vmin=0, vmax=bound) if m.min() >= 0 else
+                 ax.imshow(m.numpy(), cmap="RdBu_r", vmin=-bound, vmax=bound))
+        ax.set_title(name, fontsize=10)
+        ax.set(xlabel="input token j", ylabel="output token i")
+        fig.colorbar(image, ax=ax, shrink=0.75)
+    return fig

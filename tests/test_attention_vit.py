@@ -192,3 +192,98 @@ def test_vit_base_flops_match_the_per_block_formula():
     block_macs = n * (4 * d * d + 2 * 4 * d * d) + 2 * n * n * d
     parts = count_flops(model, torch.zeros(1, 1, 8, 8), by_module=True)
     assert parts["blocks.0"] == 2 * block_macs
+
+
+# --- chapter 3's ablations and attention measurements -------------------------------------------
+
+@pytest.mark.parametrize("pool", ["cls", "mean"])
+def test_without_position_embedding_the_vit_cannot_see_patch_order(pool):
+    """The theorem, for the whole model: no E_pos means the class token (or the mean) sees a set."""
+    torch.manual_seed(0)
+    x = torch.randn(3, 1, 8, 8)
+    shuffled = unpatchify(patchify(x, 2)[:, torch.randperm(16)], 2, height=8, channels=1)
+    blind = create("vit_digits", pool=pool, position_embedding=False).eval()
+    seeing = create("vit_digits", pool=pool).eval()
+    with torch.no_grad():
+        torch.testing.assert_close(blind(shuffled), blind(x), atol=1e-5, rtol=1e-4)
+        for p in seeing.parameters():  # a larger random init, so that the positions matter clearly
+            p.normal_(0, 0.2)
+        assert (seeing(shuffled) - seeing(x)).abs().max() > 1e-3
+    assert blind.pos_embed is None and count_params(blind) == vit_param_count(blind.config)
+    assert count_params(seeing) - count_params(blind) == seeing.pos_embed.numel()
+
+
+def test_default_config_keeps_the_papers_model():
+    assert ViTConfig().position_embedding and ViTConfig().pool == "cls"
+
+
+def test_attention_maps_are_row_stochastic_and_restore_the_mode():
+    model = create("vit_digits", depth=3).train()
+    maps = model.attention_maps(torch.rand(5, 1, 8, 8))
+    assert maps.shape == (3, 5, 4, 17, 17)  # (L, b, heads, 1 + n, 1 + n)
+    torch.testing.assert_close(maps.sum(-1), torch.ones(3, 5, 4, 17))
+    assert model.training and not any(b.attn.keep_weights for b in model.blocks)
+
+
+def test_patch_distances_and_mean_attention_distance():
+    from isolearn.attention import mean_attention_distance, patch_distances
+
+    d = patch_distances(3, patch_size=2)
+    assert d.shape == (9, 9) and d[0, 8] == pytest.approx(math.hypot(4, 4)) and d[4, 5] == 2
+    n = 16
+    uniform = torch.full((2, n + 1, n + 1), 1 / (n + 1))
+    expected = patch_distances(4, 2).mean()
+    torch.testing.assert_close(mean_attention_distance(uniform, 4, 2, skip=1), expected.expand(2))
+    own = torch.eye(n + 1)[None]  # every token attends to itself only
+    assert mean_attention_distance(own, 4, 2, skip=1).item() == 0
+    # the class token's share is dropped and the rest renormalised: half on the class token,
+    # half spread evenly over the patches is still uniform over the patches
+    half = torch.cat([torch.full((n + 1, 1), 0.5), torch.full((n + 1, n), 0.5 / n)], dim=1)
+    torch.testing.assert_close(mean_attention_distance(half, 4, 2, skip=1), expected)
+    with pytest.raises(ValueError, match="grid=4, skip=0"):
+        mean_attention_distance(uniform, 4, 2)
+
+
+def test_shuffles_move_pixels_and_keep_their_values():
+    from isolearn.patches import shuffle_patches, shuffle_pixels
+
+    x = torch.arange(2 * 3 * 4 * 4, dtype=torch.float32).reshape(2, 3, 4, 4)
+    patch_perm, pixel_perm = torch.tensor([3, 0, 2, 1]), torch.randperm(12)
+    y = shuffle_patches(x, 2, patch_perm, pixel_perm)
+    assert y.shape == x.shape and torch.equal(y.flatten().sort().values, x.flatten().sort().values)
+    # patch 0 of y holds patch 3 of x (bottom right), its values permuted
+    assert torch.equal(patchify(y, 2)[:, 0], patchify(x, 2)[:, 3][:, pixel_perm])
+    g = shuffle_pixels(x, torch.arange(16).flip(0))  # reversing the pixel order = rotating 180°
+    assert torch.equal(g, x.flip(-1, -2))
+    with pytest.raises(ValueError, match="permutation of the 4 patches"):
+        shuffle_patches(x, 2, torch.tensor([0, 0, 1, 2]))
+    with pytest.raises(ValueError, match="permutation of the 16 pixels"):
+        shuffle_pixels(x, torch.arange(15))
+
+
+def test_chapter3_figures_draw():
+    from isolearn import viz
+
+    fig = viz.position_similarity(torch.randn(16, 8), grid=4)
+    assert len(fig.axes) == 16 + 1  # the tiles and the colour bar
+    with pytest.raises(ValueError, match="drop the class token"):
+        viz.position_similarity(torch.randn(17, 8), grid=4)
+    fig = viz.attention_distance_figure(torch.rand(2, 4, 3), uniform=4.0, local=1.5, labels=["a", "b"])
+    assert len(fig.axes[0].lines) == 2 + 2
+
+
+def test_cpu_seconds_counts_work_not_waiting():
+    import time
+
+    from isolearn.timing import cpu_seconds
+
+    assert cpu_seconds(lambda: time.sleep(0.05), repeats=2) < 0.02  # sleeping is not work
+    x = torch.randn(256, 256)
+    y = torch.randn(1024, 1024)
+    small, large = cpu_seconds(lambda: x @ x), cpu_seconds(lambda: y @ y)
+    assert 0 < small < large
+    before = torch.get_num_threads()
+    cpu_seconds(lambda: None)
+    assert torch.get_num_threads() == before
+    with pytest.raises(ValueError, match="repeats=0"):
+        cpu_seconds(lambda: None, repeats=0)

@@ -85,3 +85,59 @@ def test_mixer_flops_are_linear_in_tokens():
 
 def test_config_property():
     assert MixerConfig(img_size=224, patch_size=14).num_tokens == 256
+
+
+# --- chapter 4: the permutation twin and the token-mixing matrices -------------------------------
+
+@pytest.mark.parametrize("patch, chans", [(1, 1), (2, 3), (4, 1)])
+def test_permuted_twin_computes_on_shuffled_images_what_the_mixer_computes(patch, chans):
+    from isolearn.models.mixer import permuted_twin
+    from isolearn.patches import shuffle_patches
+
+    torch.manual_seed(0)
+    mixer = create("mixer_digits", patch_size=patch, in_chans=chans, depth=2).eval()
+    with torch.no_grad():
+        mixer.head.weight.normal_()  # the zero head would hide every difference
+    S = mixer.config.num_tokens
+    patch_perm, pixel_perm = torch.randperm(S), torch.randperm(patch * patch * chans)
+    x = torch.randn(3, chans, 8, 8)
+    shuffled = shuffle_patches(x, patch, patch_perm, pixel_perm)
+    twin = permuted_twin(mixer, patch_perm, pixel_perm)
+    with torch.no_grad():
+        torch.testing.assert_close(twin(shuffled), mixer(x), atol=1e-5, rtol=1e-4)
+        if patch > 1:  # the check can fail: a twin that ignores the pixel shuffle is wrong
+            wrong = permuted_twin(mixer, patch_perm)
+            assert (wrong(shuffled) - mixer(x)).abs().max() > 1e-3
+    assert mixer.blocks[0].token_mlp[0].weight.data_ptr() != twin.blocks[0].token_mlp[0].weight.data_ptr()
+
+
+@pytest.mark.parametrize("grid, k", [(4, 3), (5, 3), (6, 5)])
+def test_conv_matrix_is_the_convolution(grid, k):
+    from isolearn.mixing import conv_matrix
+
+    torch.manual_seed(grid)
+    kernel, x = torch.randn(k, k), torch.randn(1, 1, grid, grid)
+    matrix = conv_matrix(kernel, grid)
+    by_conv = F.conv2d(x, kernel[None, None], padding=k // 2).flatten()
+    torch.testing.assert_close(matrix @ x.flatten(), by_conv, atol=1e-5, rtol=1e-5)
+    # Toeplitz: an interior pixel's row is its neighbour's row shifted by one
+    centre = (grid // 2) * grid + grid // 2
+    torch.testing.assert_close(matrix[centre, 1:], matrix[centre - 1, :-1])
+    with pytest.raises(ValueError, match="k odd"):
+        conv_matrix(torch.randn(2, 2), grid)
+
+
+def test_local_share():
+    from isolearn.mixing import conv_matrix, local_share
+
+    assert local_share(conv_matrix(torch.randn(3, 3), 8), 8) == pytest.approx(1.0)
+    uniform = local_share(torch.ones(64, 64), 8)
+    assert uniform == pytest.approx((8 * 8 * 9 - 4 * 8 * 3 + 4) / 64 ** 2)  # neighbour pairs / all pairs
+    assert local_share(torch.eye(64), 8) == 1.0
+
+
+def test_mixing_matrices_figure():
+    from isolearn import viz
+
+    fig = viz.mixing_matrices({"a": torch.randn(16, 16), "b": torch.zeros(16, 16)})
+    assert [ax.get_title() for ax in fig.axes[:2]] == ["a", "b"]

@@ -57,3 +57,37 @@ def _vit_params_cases() -> list[Case]:  # smallest first: the difference is easi
                (224, 16, 3, 1000, 192, 12, 4.0), (224, 16, 3, 1000, 768, 12, 4.0), (224, 14, 3, 1000, 1280, 32, 4.0)]
     names = "img_size, patch_size, in_chans, num_classes, embed_dim, depth, mlp_ratio".split(", ")
     return [Case(cfg, ", ".join(f"{k}={v}" for k, v in zip(names, cfg))) for cfg in configs]
+
+
+# --- multi-head attention: the split into heads and the merge back -------------------------------
+
+def _multi_head_reference(x, qkv, proj, num_heads):
+    from isolearn.attention import MultiHeadSelfAttention
+
+    mhsa = MultiHeadSelfAttention(x.shape[-1], num_heads)
+    mhsa.qkv, mhsa.proj, mhsa.fast = qkv, proj, False  # the given layers, the from-scratch path
+    with torch.no_grad():
+        return mhsa(x)
+
+
+def _linear(d_in: int, d_out: int, gen: torch.Generator) -> torch.nn.Linear:
+    """A Linear with weights drawn from ``gen`` (not the global RNG), entries of variance 1/d_in."""
+    layer = torch.nn.Linear(d_in, d_out)
+    with torch.no_grad():
+        layer.weight.copy_(torch.randn(d_out, d_in, generator=gen) / d_in ** 0.5)
+        layer.bias.copy_(0.1 * torch.randn(d_out, generator=gen))
+    return layer
+
+
+@exercise("multi_head_attention", "multi_head_attention(x, qkv, proj, num_heads) -> (b, n, d), with "
+          "qkv's 3d outputs laid out as (three, heads, e)", _multi_head_reference)
+def _multi_head_cases() -> list[Case]:
+    cases = []
+    # one head first (no split to get wrong), then more heads; d != n so a swapped axis shows
+    for number, (b, n, d, h) in enumerate([(1, 3, 4, 1), (2, 5, 6, 2), (2, 7, 12, 3), (1, 4, 16, 4)]):
+        gen = torch.Generator().manual_seed(30 + number)
+        x = torch.randn(b, n, d, generator=gen)
+        qkv, proj = _linear(d, 3 * d, gen), _linear(d, d, gen)
+        cases.append(Case((x, qkv, proj, h), f"x: {tuple(x.shape)}, qkv = Linear({d}, {3 * d}), "
+                                             f"proj = Linear({d}, {d}), num_heads={h}"))
+    return cases

@@ -13,6 +13,7 @@ sees the patch positions through its weights.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import torch
@@ -113,3 +114,28 @@ for _key, (_depth, _patch, _c, _ds, _dc, _m) in _TABLE1.items():
 _mixer_preset("mixer_digits", "a small Mixer for the 8x8 digits: patch 1 (64 tokens), 4 blocks, C=32",
               img_size=8, patch_size=1, in_chans=1, num_classes=10, hidden_dim=32, depth=4,
               tokens_mlp_dim=64, channels_mlp_dim=64)
+
+
+def permuted_twin(mixer: MLPMixer, patch_perm: torch.Tensor,
+                  pixel_perm: torch.Tensor | None = None) -> MLPMixer:
+    """A copy of ``mixer`` that computes on shuffled images what ``mixer`` computes on the
+    originals: ``twin(shuffle_patches(x, p, patch_perm, pixel_perm)) == mixer(x)``.
+
+    The stem is one dense layer on each patch, so permuting a patch's values is undone by
+    permuting the stem's input weights the same way; token mixing has one weight per position,
+    so moving the patches is undone by permuting W₁'s inputs and W₂'s outputs. Channel mixing and
+    the final mean over tokens do not see the order at all. A CNN has no such twin: its kernels
+    are shared across positions and see only neighbours.
+    """
+    twin = copy.deepcopy(mixer)
+    with torch.no_grad():
+        if pixel_perm is not None:  # the stem as Linear(p·p·c, C): permute its inputs
+            w = rearrange(mixer.stem.proj.weight, "d c p1 p2 -> d (p1 p2 c)")
+            p, c = mixer.config.patch_size, mixer.config.in_chans
+            twin.stem.proj.weight.copy_(rearrange(w[:, pixel_perm], "d (p1 p2 c) -> d c p1 p2",
+                                                  p1=p, p2=p, c=c))
+        for block, twin_block in zip(mixer.blocks, twin.blocks):
+            twin_block.token_mlp[0].weight.copy_(block.token_mlp[0].weight[:, patch_perm])  # W₁: (D_S, S)
+            twin_block.token_mlp[2].weight.copy_(block.token_mlp[2].weight[patch_perm])  # W₂: (S, D_S)
+            twin_block.token_mlp[2].bias.copy_(block.token_mlp[2].bias[patch_perm])
+    return twin

@@ -34,6 +34,7 @@ class ViTConfig:
     num_heads: int = 12
     mlp_ratio: float = 4.0  # the MLP's hidden width is mlp_ratio · d
     pool: str = "cls"  # "cls": the class token's output; "mean": the mean over tokens
+    position_embedding: bool = True  # False: no E_pos, the tokens form a set (an ablation)
 
     def __post_init__(self):
         if self.pool not in ("cls", "mean"):
@@ -76,12 +77,14 @@ class ViT(nn.Module):
         self.patch_embed = PatchEmbed(c.img_size, c.patch_size, c.in_chans, c.embed_dim)
         n_tokens = c.num_patches + (c.pool == "cls")
         self.cls_token = nn.Parameter(torch.zeros(1, 1, c.embed_dim)) if c.pool == "cls" else None
-        self.pos_embed = nn.Parameter(torch.zeros(1, n_tokens, c.embed_dim))
+        self.pos_embed = (nn.Parameter(torch.zeros(1, n_tokens, c.embed_dim)) if c.position_embedding
+                          else None)  # (1, n [+ 1], d)
         self.blocks = nn.Sequential(*[Block(c.embed_dim, c.num_heads, c.mlp_ratio) for _ in range(c.depth)])
         self.norm = nn.LayerNorm(c.embed_dim, eps=1e-6)
         self.head = nn.Linear(c.embed_dim, c.num_classes)
         self.apply(self._init)
-        nn.init.trunc_normal_(self.pos_embed, std=0.02)
+        if self.pos_embed is not None:
+            nn.init.trunc_normal_(self.pos_embed, std=0.02)
         if self.cls_token is not None:
             nn.init.trunc_normal_(self.cls_token, std=0.02)
 
@@ -98,7 +101,7 @@ class ViT(nn.Module):
         x = self.patch_embed(x)  # (b, n, d)
         if self.cls_token is not None:
             x = torch.cat([self.cls_token.expand(len(x), -1, -1), x], dim=1)  # (b, 1 + n, d)
-        return x + self.pos_embed
+        return x + self.pos_embed if self.pos_embed is not None else x
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.norm(self.blocks(self.tokens(x)))  # (b, n [+ 1], d), equation (4)'s LN
@@ -110,6 +113,22 @@ class ViT(nn.Module):
         for block in self.blocks:
             block.attn.keep_weights = keep
 
+    @torch.no_grad()
+    def attention_maps(self, x: torch.Tensor) -> torch.Tensor:
+        """Every block's attention weights for the images x (b, c, h, w), in eval mode:
+        (L, b, heads, n, n), where n counts the class token first (when there is one).
+        Row i of a map is how token i spreads its attention; each row sums to 1."""
+        was_training = self.training
+        self.eval()
+        self.keep_attention(True)
+        try:
+            self(x)
+            maps = torch.stack([block.attn.weights for block in self.blocks])  # (L, b, h, n, n)
+        finally:
+            self.keep_attention(False)
+            self.train(was_training)
+        return maps
+
 
 def vit_param_count(c: ViTConfig) -> int:
     """Parameters of a ViT, by formula: patch embedding + tokens + L blocks + final norm + head.
@@ -119,7 +138,8 @@ def vit_param_count(c: ViTConfig) -> int:
     """
     d, hidden = c.embed_dim, int(c.embed_dim * c.mlp_ratio)
     patch = (c.patch_size ** 2 * c.in_chans + 1) * d
-    tokens = (c.num_patches + (c.pool == "cls")) * d + (d if c.pool == "cls" else 0)
+    positions = (c.num_patches + (c.pool == "cls")) * d if c.position_embedding else 0
+    tokens = positions + (d if c.pool == "cls" else 0)  # E_pos and the class token
     block = 4 * d + (3 * d * d + 3 * d) + (d * d + d) + (d * hidden + hidden) + (hidden * d + d)
     return patch + tokens + c.depth * block + 2 * d + (d + 1) * c.num_classes
 
