@@ -428,8 +428,42 @@ def srm_plot(angles: torch.Tensor, values: torch.Tensor, ax=None, label: str = "
     return ax
 
 
+def spotlight_figure(points: torch.Tensor, epsilon: float = 0.9,
+                     marked: Sequence[float] = (0.0, math.pi / 4, 3 * math.pi / 2)):
+    """How SRM works, in one plane: points ``(n, 2)`` with the spotlight's cone drawn at the
+    ``marked`` angles (left), and SRM of the plane (e₀, e₁) against the angle with the same
+    angles marked (right). Returns the figure."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Wedge
+
+    points = torch.as_tensor(points, dtype=torch.float64)
+    half = math.degrees(math.acos(_check_epsilon(epsilon, "spotlight_figure")))
+    angles, values = srm(points, epsilon=epsilon, num_angles=361)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9.5, 3.6), layout="constrained",
+                                      gridspec_kw={"width_ratios": [1, 1.6]})
+    radius = 1.15 * points.norm(dim=1).max().item()
+    left.scatter(points[:, 0], points[:, 1], s=3, color="0.35", alpha=0.5, lw=0)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for theta, color in zip(marked, colors):
+        centre = -math.degrees(theta)  # s(θ) = (cos θ, −sin θ): clockwise from e₀
+        left.add_patch(Wedge((0, 0), radius, centre - half, centre + half, color=color,
+                             alpha=0.25, lw=0))
+        left.annotate("", xy=(radius * math.cos(theta), -radius * math.sin(theta)),
+                      xytext=(0, 0), arrowprops={"arrowstyle": "->", "color": color, "lw": 1.5})
+        right.axvline(theta, color=color, lw=2, alpha=0.7)
+    left.set(xlim=(-radius, radius), ylim=(-radius, radius), aspect="equal",
+             xlabel="e₀ (û)", ylabel="e₁ (v̂⊥)", title=f"the spotlight's cone, ε = {epsilon}")
+    right.plot(angles, values[0], color="k")
+    right.axhline(srm_isotropic_baseline(2, epsilon), color="0.3", ls=":", lw=1)
+    right.set_xticks([k * math.pi / 4 for k in range(9)],
+                     ["0", "π/4", "π/2", "3π/4", "π", "5π/4", "3π/2", "7π/4", "2π"])
+    right.set(xlim=(0, 2 * math.pi), xlabel="spotlight angle θ",
+              ylabel="fraction inside the cone", title="SRM of the plane (e₀, e₁)")
+    return fig
+
+
 __all__: Sequence[str] = (
     "planes", "directions", "plane_frame", "spotlight", "srm_loop", "srm",
     "srm_isotropic_baseline", "srm_epsilon", "srm_axes_diagonals", "reference_rotation", "pppm",
     "pppm_isotropic_fraction", "pppm_density", "pppm_plot", "angular_entropy",
-    "circular_harmonic", "srm_plot")
+    "circular_harmonic", "srm_plot", "spotlight_figure")
