@@ -328,6 +328,17 @@ def pppm_isotropic_fraction(d: int, epsilon: float) -> float:
     return 1.0 if epsilon <= 0 else (1 - epsilon ** 2) ** ((d - 2) / 2)
 
 
+def pppm_epsilon(d: int, fraction: float) -> float:
+    """The ε at which PPPM keeps ``fraction`` of uniform directions per plane: the inverse of
+    :func:`pppm_isotropic_fraction`, ε = √(1 − fraction^{2/(d−2)}) for d ≥ 3."""
+    if isinstance(d, bool) or not isinstance(d, int) or d < 3:
+        raise ValueError(f"pppm_epsilon: d={d!r} must be an int >= 3 (in the plane, d = 2, "
+                         "PPPM keeps every point whatever ε)")
+    if not 0 < fraction < 1:
+        raise ValueError(f"pppm_epsilon: fraction={fraction!r} must lie in (0, 1), e.g. 0.08")
+    return math.sqrt(1 - fraction ** (2 / (d - 2)))
+
+
 def pppm_density(points: torch.Tensor, extent: float | None = None, resolution: int = 200,
                  spread: float | None = None) -> tuple[torch.Tensor, float]:
     """A smooth density of 2-D points on a square grid: ``(density (r, r), extent)``.
@@ -408,17 +419,19 @@ def circular_harmonic(points: torch.Tensor, k: int = 4) -> complex:
 
 
 def srm_plot(angles: torch.Tensor, values: torch.Tensor, ax=None, label: str = "",
-             baseline: float | None = None, color=None):
-    """The mean SRM over all planes against the angle, with a band of ± one standard deviation
-    across planes, ticks at multiples of π/2 and, if given, the isotropic ``baseline`` as a
+             baseline: float | None = None, color=None, band: bool = True):
+    """The mean SRM over all planes against the angle (with ``band``: ± one standard deviation
+    across planes), ticks at multiples of π/2 and, if given, the isotropic ``baseline`` as a
     dotted line; returns the axes."""
     import matplotlib.pyplot as plt
 
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 3), layout="constrained")
-    mean, std = values.mean(0), values.std(0) if len(values) > 1 else torch.zeros(values.shape[1])
+    mean = values.mean(0)
     line, = ax.plot(angles, mean, label=label, color=color)
-    ax.fill_between(angles, mean - std, mean + std, color=line.get_color(), alpha=0.2, lw=0)
+    if band and len(values) > 1:
+        std = values.std(0)
+        ax.fill_between(angles, mean - std, mean + std, color=line.get_color(), alpha=0.2, lw=0)
     if baseline is not None:
         ax.axhline(baseline, color="0.3", ls=":", lw=1)
     ax.set_xticks([k * math.pi / 2 for k in range(5)], ["0", "π/2", "π", "3π/2", "2π"])
@@ -465,5 +478,5 @@ def spotlight_figure(points: torch.Tensor, epsilon: float = 0.9,
 __all__: Sequence[str] = (
     "planes", "directions", "plane_frame", "spotlight", "srm_loop", "srm",
     "srm_isotropic_baseline", "srm_epsilon", "srm_axes_diagonals", "reference_rotation", "pppm",
-    "pppm_isotropic_fraction", "pppm_density", "pppm_plot", "angular_entropy",
+    "pppm_isotropic_fraction", "pppm_epsilon", "pppm_density", "pppm_plot", "angular_entropy",
     "circular_harmonic", "srm_plot", "spotlight_figure")

@@ -219,6 +219,17 @@ def test_pppm_keeps_the_points_near_each_plane_in_its_coordinates():
     assert len(flat) == 200 and an.pppm_isotropic_fraction(2, 0.99) == 1.0
 
 
+def test_pppm_epsilon_inverts_the_kept_fraction():
+    for d in (3, 8, 16):
+        for fraction in (0.5, 0.08, 1e-3):
+            eps = an.pppm_epsilon(d, fraction)
+            assert an.pppm_isotropic_fraction(d, eps) == pytest.approx(fraction, rel=1e-12)
+    with pytest.raises(ValueError, match="d=2"):
+        an.pppm_epsilon(2, 0.5)
+    with pytest.raises(ValueError, match="fraction"):
+        an.pppm_epsilon(8, 1.0)
+
+
 def test_pppm_density_and_the_cloud_statistics():
     density, extent = an.pppm_density(torch.zeros(1, 2), extent=1.0, resolution=51)
     assert density.shape == (51, 51) and density[25, 25] == 1.0 and extent == 1.0
