@@ -158,9 +158,99 @@ def conv2d_macs(c_in: int, c_out: int, kernel_size: Pair, out_size: Pair, groups
     product of length (c_in / groups)·k_h·k_w. Bias adds are not counted (as is customary)."""
     k_h, k_w = _pair(kernel_size, "kernel_size", 1, "conv2d_macs", "3")
     h, w = _pair(out_size, "out_size", 1, "conv2d_macs", "(8, 8)")
-    if groups < 1 or c_in % groups or c_out % groups:
-        raise ValueError(f"conv2d_macs: groups={groups} must divide c_in={c_in} and c_out={c_out}")
+    _check_groups("conv2d_macs", c_in, c_out, groups)
     return c_out * h * w * (c_in // groups) * k_h * k_w
+
+
+def conv2d_params(c_in: int, c_out: int, kernel_size: Pair, groups: int = 1, bias: bool = True) -> int:
+    """Parameters of ``nn.Conv2d(c_in, c_out, kernel_size, groups=groups, bias=bias)``: each of the
+    c_out kernels has one k_h x k_w slice per input channel of its group (c_in / groups of them),
+    plus one bias: ``c_out·(c_in / groups)·k_h·k_w + c_out``."""
+    k_h, k_w = _pair(kernel_size, "kernel_size", 1, "conv2d_params", "3")
+    _check_groups("conv2d_params", c_in, c_out, groups)
+    return c_out * (c_in // groups) * k_h * k_w + (c_out if bias else 0)
+
+
+# --- groups: grouped, depthwise and 1x1 convolutions --------------------------------------------
+
+
+def _check_groups(fn: str, c_in: int, c_out: int, groups: int) -> None:
+    if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1:
+        raise ValueError(f"{fn}: groups={groups!r} must be a positive int, e.g. 1 (ordinary) or "
+                         f"c_in={c_in} (depthwise)")
+    if c_in % groups or c_out % groups:
+        raise ValueError(f"{fn}: groups={groups} must divide both c_in={c_in} and c_out={c_out}; "
+                         f"e.g. groups=1 or a common divisor of {c_in} and {c_out}")
+
+
+def conv2d_grouped(x: torch.Tensor, weight: torch.Tensor,
+                   bias: torch.Tensor | None = None, stride: Pair = 1,
+                   padding: Pair = 0, dilation: Pair = 1,
+                   groups: int = 1) -> torch.Tensor:
+    """Grouped convolution from scratch: the c_in input channels and the
+    c_out kernels are cut into ``groups`` equal groups, and kernel group g
+    sees only input group g. Each group is an ordinary convolution, so all
+    of them are one batched matrix product on im2col's columns.
+
+    x: (b, c_in, h, w), weight: (c_out, c_in / groups, k_h, k_w) (the
+    layout of ``nn.Conv2d``), bias: (c_out,) -> (b, c_out, h', w').
+    ``groups=1`` is the ordinary convolution, ``groups=c_in`` the
+    depthwise one. Equals ``F.conv2d(..., groups=groups)`` (tested).
+    """
+    fn = "conv2d_grouped"
+    if not isinstance(weight, torch.Tensor) or weight.dim() != 4:
+        raise ValueError(f"{fn}: weight must be a 4-D tensor "
+                         "(c_out, c_in / groups, k_h, k_w)")
+    c_out, c_group = weight.shape[:2]
+    is_maps = isinstance(x, torch.Tensor) and x.dim() == 4
+    c_in = x.shape[1] if is_maps else c_group * groups
+    _check_groups(fn, c_in, c_out, groups)
+    if c_group * groups != c_in:
+        raise ValueError(
+            f"{fn}: with groups={groups} each kernel sees c_in / groups = "
+            f"{c_in // groups} channels, but weight {tuple(weight.shape)} has "
+            f"{c_group} in its second dimension; give weight the shape "
+            f"({c_out}, {c_in // groups}, k_h, k_w)")
+    kernel = tuple(weight.shape[2:])
+    _, _, _, (out_h, out_w) = _check(fn, x, kernel, stride, padding, dilation)
+    cols = im2col(x, kernel, stride, padding, dilation)  # (b, c_in·k·k, L)
+    # rows are ordered (c, u, v), so each group's rows are contiguous
+    cols = rearrange(cols, "b (g r) l -> b g r l", g=groups)
+    rows = rearrange(weight, "(g o) c u v -> g o (c u v)", g=groups)
+    # cols: (b, g, (c_in/g)·k·k, L), rows: (g, c_out/g, (c_in/g)·k·k)
+    out = torch.einsum("gor,bgrl->bgol", rows, cols)  # one GEMM per group
+    out = rearrange(out, "b g o (h w) -> b (g o) h w", h=out_h, w=out_w)
+    if bias is not None:
+        out = out + bias[None, :, None, None]
+    return out  # (b, c_out, h', w')
+
+
+def depthwise_conv2d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
+                     stride: Pair = 1, padding: Pair = 0, dilation: Pair = 1) -> torch.Tensor:
+    """Depthwise convolution: every channel is filtered by its own k x k kernel, and channels
+    never mix. x: (b, c, h, w), weight: (c·m, 1, k_h, k_w) -> (b, c·m, h', w'), with m kernels per
+    channel (the *channel multiplier*, usually 1). It is the grouped convolution with
+    ``groups = c``: c·m·k_h·k_w weights instead of c·(c·m)·k_h·k_w."""
+    return conv2d_grouped(x, weight, bias, stride, padding, dilation, groups=x.shape[1])
+
+
+def pointwise_conv2d(x: torch.Tensor, weight: torch.Tensor,
+                     bias: torch.Tensor | None = None) -> torch.Tensor:
+    """A 1x1 convolution: one linear map of the channel vector, applied at every pixel
+    (it mixes channels and never pixels). x: (b, c_in, h, w), weight: (c_out, c_in, 1, 1) or
+    (c_out, c_in) -> (b, c_out, h, w): ``out[b, o, i, j] = bias[o] + Σ_c weight[o, c]·x[b, c, i, j]``.
+    """
+    if weight.dim() == 4:
+        if weight.shape[2:] != (1, 1):
+            raise ValueError(f"pointwise_conv2d: weight {tuple(weight.shape)} is not 1x1; give "
+                             "(c_out, c_in, 1, 1) or (c_out, c_in)")
+        weight = weight[:, :, 0, 0]  # (c_out, c_in)
+    if not isinstance(x, torch.Tensor) or x.dim() != 4 or weight.dim() != 2 or weight.shape[1] != x.shape[1]:
+        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ValueError(f"pointwise_conv2d: x must be (b, c_in, h, w) and weight (c_out, c_in); got x "
+                         f"{shape} and weight {tuple(weight.shape)}")
+    out = torch.einsum("oc,bchw->bohw", weight, x)  # (b, c_out, h, w)
+    return out if bias is None else out + bias[None, :, None, None]
 
 
 # --- receptive fields -------------------------------------------------------------------------

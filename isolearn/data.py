@@ -362,3 +362,106 @@ class CropFlip(Dataset):
         if self.flip and torch.rand((), generator=self.generator) < 0.5:
             x = x.flip(-1)  # left-right
         return x, self.y[i]
+
+
+def canvas(data: torch.Tensor | TensorDataset, size: int) -> torch.Tensor | TensorDataset:
+    """Images ``(..., h, w)`` centred on a larger zero canvas ``(..., size, size)``, so that a shift
+    of up to ``(size - h) // 2`` pixels moves the whole image and crops nothing: shifted and
+    unshifted copies then hold exactly the same pixels. A TensorDataset ``(images, labels)`` gives
+    a TensorDataset with its images on the canvas."""
+    if isinstance(data, TensorDataset):
+        x, *rest = data.tensors
+        return TensorDataset(canvas(x, size), *rest)
+    h, w = data.shape[-2:]
+    if not isinstance(size, int) or size < max(h, w):
+        raise ValueError(f"canvas: size={size!r} must be an int >= the images' {h}x{w}, e.g. "
+                         f"size={max(h, w) + 8}")
+    top, left = (size - h) // 2, (size - w) // 2
+    return F.pad(data, (left, size - w - left, top, size - h - top))  # zeros all round
+
+
+def sample_photo_rgb(name: str = "china", size: int = 128) -> torch.Tensor:
+    """The colour version of :func:`sample_photo`: the centre square of scikit-learn's bundled
+    photograph as ``(3, size, size)`` float32 in [0, 1], channels red, green, blue."""
+    from sklearn.datasets import load_sample_image
+
+    if name not in ("china", "flower"):
+        raise ValueError(f"sample_photo_rgb: name={name!r} is unknown; choose 'china' or 'flower'")
+    rgb = torch.tensor(load_sample_image(f"{name}.jpg"), dtype=torch.float32) / 255  # (h, w, 3)
+    rgb = rgb.permute(2, 0, 1)[None]  # (1, 3, h, w)
+    side = min(rgb.shape[-2:])
+    top, left = (rgb.shape[-2] - side) // 2, (rgb.shape[-1] - side) // 2
+    square = rgb[..., top: top + side, left: left + side]
+    return F.interpolate(square, size=(size, size), mode="bilinear", antialias=True)[0].clamp(0, 1)
+
+
+def holdout(data: Dataset, fraction: float = 0.2, seed: int = 0) -> tuple[TensorDataset, TensorDataset]:
+    """Split a training set into ``(fit, validation)``: ``fraction`` of it, stratified by class and
+    fixed by ``seed``, becomes the validation set. Tune on the validation set and keep the test set
+    for the one final measurement, so that the test accuracy says how the *chosen* settings do on
+    images that no choice has seen."""
+    from sklearn.model_selection import train_test_split
+
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"holdout: fraction={fraction!r} must lie strictly between 0 and 1, e.g. 0.2")
+    x, y = tensors(data)
+    idx_fit, idx_val = train_test_split(np.arange(len(y)), test_size=fraction, random_state=seed,
+                                        stratify=y.numpy())
+    idx_fit, idx_val = torch.as_tensor(idx_fit), torch.as_tensor(idx_val)
+    return TensorDataset(x[idx_fit], y[idx_fit]), TensorDataset(x[idx_val], y[idx_val])
+# --- batches that stay on the device ----------------------------------------------------------
+
+
+class DeviceBatches:
+    """Mini-batches of a tensor dataset that lives on one device: ``x: (n, ...)`` and ``y: (n,)``
+    are moved there once, and each batch is an index slice of them, ``(x[idx], y[idx])``.
+
+    A DataLoader fetches every image on its own in Python and stacks them (``collate``); for
+    data that fits in memory that is most of the cost of a small model's epoch, and on a GPU it
+    also copies every batch from the host. Here a batch costs one gather, on the device.
+
+    With ``shuffle=True`` the order is a fresh permutation each epoch, drawn from a generator
+    seeded with ``seed``. The batches are *the same* as ``loader(data, batch_size, shuffle, seed)``
+    gives: we draw from the generator exactly what a DataLoader draws (a seed for its workers,
+    the permutation, and the one more permutation its sampler draws when it runs out), so
+    swapping one for the other changes no batch and no later random number (tested). The last
+    batch may be smaller, as with a DataLoader.
+    """
+
+    def __init__(self, data: Dataset | tuple[torch.Tensor, torch.Tensor], batch_size: int = 128,
+                 shuffle: bool = False, seed: int = 0, device: torch.device | str | None = None):
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"DeviceBatches: batch_size={batch_size!r} must be a positive int, e.g. 128")
+        x, y = data if isinstance(data, tuple) else tensors(data)
+        if len(x) != len(y):
+            raise ValueError(f"DeviceBatches: {len(x)} inputs but {len(y)} labels; they must pair up")
+        device = torch.device(device) if device is not None else x.device
+        self.x, self.y = x.to(device), y.to(device)  # (n, ...), (n,)
+        self.batch_size, self.shuffle, self.device = batch_size, shuffle, device
+        self.generator = torch.Generator().manual_seed(seed) if shuffle else None
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.y) / self.batch_size)
+
+    def __iter__(self):
+        n, b = len(self.y), self.batch_size
+        torch.empty((), dtype=torch.int64).random_(generator=self.generator)  # a DataLoader's draw
+        if self.shuffle:
+            order = torch.randperm(n, generator=self.generator).to(self.device)
+            torch.randperm(n, generator=self.generator)  # what its sampler draws when exhausted
+        for start in range(0, n, b):
+            if self.shuffle:
+                idx = order[start: start + b]
+                yield self.x[idx], self.y[idx]  # a gather on the device
+            else:
+                yield self.x[start: start + b], self.y[start: start + b]  # views, no copy
+
+
+def batched(data: Dataset, batch_size: int = 128, shuffle: bool = False, seed: int = 0,
+            device: torch.device | str | None = None) -> DeviceBatches | DataLoader:
+    """The fastest batches of ``data`` that give the same result: :class:`DeviceBatches` for a
+    TensorDataset of inputs and labels (stored tensors), a :func:`loader` for a dataset that
+    computes each item when it is read (``CropFlip``'s fresh augmentation, for one)."""
+    if isinstance(data, TensorDataset) and len(data.tensors) == 2:
+        return DeviceBatches(data, batch_size, shuffle, seed, device)
+    return loader(data, batch_size, shuffle, seed)

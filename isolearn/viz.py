@@ -431,3 +431,73 @@ def mixer_table_figure(tokens: int = 6, channels: int = 8) -> plt.Figure:
             ax.set_title("channel mixing: one MLP (C -> D_C -> C)\nper patch, shared by all patches",
                          fontsize=10)
     return fig
+
+
+def channel_sum_figure(x: torch.Tensor, weight: torch.Tensor, names: Sequence[str] | None = None,
+                       cmaps: Sequence[str] | None = None, size: float = 1.6) -> plt.Figure:
+    """How one kernel reads several input channels: for ``x: (c, h, w)`` and one kernel
+    ``weight: (c, k, k)``, row ``i`` shows channel ``i`` (in colour map ``cmaps[i]``, gray by
+    default), the kernel's slice for it and their 2-D cross-correlation (no padding); the right
+    column is their sum, the one output map. All responses share one scale, blue < 0 < red."""
+    import torch.nn.functional as F
+
+    if x.dim() != 3 or weight.dim() != 3 or weight.shape[0] != x.shape[0]:
+        raise ValueError(f"channel_sum_figure: expected x (c, h, w) and weight (c, k, k) with the "
+                         f"same c, got {tuple(x.shape)} and {tuple(weight.shape)}")
+    c = x.shape[0]
+    names = list(names) if names is not None else [f"channel {i + 1}" for i in range(c)]
+    cmaps = list(cmaps) if cmaps is not None else ["gray"] * c
+    # a depthwise convolution: slice i on channel i alone -> (c, h', w')
+    responses = F.conv2d(x[None], weight[:, None], groups=c)[0]
+    total = responses.sum(0)  # (h', w'): the output map
+    bound = max(responses.abs().max().item(), total.abs().max().item()) or 1.0
+    style = dict(cmap="RdBu_r", vmin=-bound, vmax=bound)
+    fig = plt.figure(figsize=(size * 4.6, size * c), layout="constrained")
+    grid = fig.add_gridspec(c, 4, width_ratios=[1, 0.6, 1, 1.6])
+    for i in range(c):
+        ax_x, ax_w, ax_r = (fig.add_subplot(grid[i, j]) for j in range(3))
+        ax_x.imshow(_as_2d(x[i]).numpy(), cmap=cmaps[i], vmin=0, vmax=max(x[i].max().item(), 1e-12))
+        ax_x.set_title(names[i], fontsize=9)
+        w_bound = weight[i].abs().max().item() or 1.0
+        ax_w.imshow(_as_2d(weight[i]).numpy(), cmap="RdBu_r", vmin=-w_bound, vmax=w_bound)
+        annotate(ax_w, weight[i] + 0.0, "{:g}", fontsize=7)  # + 0.0: no "-0"
+        ax_w.set_title(f"kernel, slice {i + 1}", fontsize=9)
+        ax_r.imshow(_as_2d(responses[i]).numpy(), **style)
+        ax_r.set_title(f"slice {i + 1} * {names[i]}", fontsize=9)
+        for ax in (ax_x, ax_w, ax_r):
+            ax.set_xticks([]), ax.set_yticks([])
+    ax_sum = fig.add_subplot(grid[:, 3])
+    ax_sum.imshow(total.numpy(), **style)
+    ax_sum.set_title("sum over channels:\nthe output map", fontsize=10)
+    ax_sum.set_xticks([]), ax_sum.set_yticks([])
+    return fig
+
+
+def pareto_plot(ax, costs: Sequence[float], means: Sequence[float], lows: Sequence[float],
+                highs: Sequence[float], names: Sequence[str], xlabel: str, logx: bool = False,
+                floor: float | None = None) -> list[int]:
+    """Accuracy against one cost: each contender a point with its interval (``lows``..``highs``),
+    filled if it is on the Pareto front (the points nothing beats on both axes,
+    :func:`isolearn.compare.pareto_front`), and the front joined by a staircase: the best accuracy
+    each cost can buy. With ``floor``, the y axis starts there and a point below it is drawn on
+    the floor as a downward triangle with its value, so that one weak contender does not squash
+    the others. Returns the indices on the front."""
+    from isolearn.compare import pareto_front
+
+    front = pareto_front(costs, means)
+    for i, (c, m, lo, hi, name) in enumerate(zip(costs, means, lows, highs, names)):
+        face = f"C{i}" if i in front else "white"
+        if floor is not None and m < floor:
+            ax.plot([c], [floor], "v", color=f"C{i}", mfc=face, ms=8, label=name, clip_on=False)
+            ax.annotate(f"{name}: {m:.2f}", (c, floor), textcoords="offset points",
+                        xytext=(-6, 3), ha="right", fontsize=8, color=f"C{i}")
+            continue
+        ax.errorbar([c], [m], yerr=[[m - lo], [hi - m]], fmt="o", color=f"C{i}", capsize=3,
+                    label=name, mfc=face)
+    ax.step([costs[i] for i in front], [means[i] for i in front], where="post", color="gray",
+            lw=1, ls="--", zorder=0)
+    ax.set(xlabel=xlabel, xscale="log" if logx else "linear")
+    if floor is not None:
+        ax.set_ylim(bottom=floor)
+    ax.grid(alpha=0.3, which="both")
+    return front

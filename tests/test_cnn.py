@@ -259,3 +259,94 @@ def test_feature_pyramid_shows_every_stage():
     assert fig.axes[1].get_ylabel() == "stem\n4×16×16" and fig.axes[13].get_ylabel() == "stage 3\n8×4×4"
     assert fig.axes[0].images and not fig.axes[4].images  # the input, once, top left
     plt.close(fig)
+
+
+# --- AlexNet, heads, blur-pooling, batch norm and zero-init options -------------------------------
+
+
+def test_alexnet_count_and_macs_match_the_paper_layers():
+    """Krizhevsky et al. 2012, fig. 2: conv2, conv4 and conv5 are split over two GPUs (groups=2),
+    so each of their kernels sees half the channels of the layer before."""
+    expected = (conv_params(3, 96, 11) + conv.conv2d_params(96, 256, 5, groups=2)
+                + conv_params(256, 384, 3) + conv.conv2d_params(384, 384, 3, groups=2)
+                + conv.conv2d_params(384, 256, 3, groups=2) + linear_params(256 * 6 * 6, 4096)
+                + linear_params(4096, 4096) + linear_params(4096, 1000))
+    assert expected == 60_965_224  # the paper: "60 million parameters"
+    with torch.device("meta"):
+        model = models.create("alexnet")
+    assert count_params(model) == expected
+    macs = (conv.conv2d_macs(3, 96, 11, 55) + conv.conv2d_macs(96, 256, 5, 27, groups=2)
+            + conv.conv2d_macs(256, 384, 3, 13) + conv.conv2d_macs(384, 384, 3, 13, groups=2)
+            + conv.conv2d_macs(384, 256, 3, 13, groups=2) + 9216 * 4096 + 4096 * 4096 + 4096 * 1000)
+    assert count_flops(model, torch.zeros(1, 3, 227, 227, device="meta")) == 2 * macs
+    small = models.create("alexnet", widths=(8, 8, 8, 8, 8), hidden=(16,), num_classes=3).eval()
+    assert small(torch.rand(2, 3, 227, 227)).shape == (2, 3)
+    with pytest.raises(ValueError, match="5 conv layers"):
+        models.create("alexnet", widths=(96, 256))
+
+
+def _small_vgg(**kwargs):
+    return models.create("vgg11", in_chans=1, img_size=16, depths=(1, 1, 1), widths=(4, 8, 8), hidden=(),
+                         num_classes=3, **kwargs)
+
+
+def test_gap_head_averages_each_map_and_takes_any_size():
+    model = _small_vgg(head="gap").eval()
+    assert not model.flatten_head
+    assert count_params(model.head) == linear_params(8, 3)  # one weight per channel, not per position
+    x = torch.rand(2, 1, 16, 16)
+    last = model.features(x)[-1]  # (2, 8, 2, 2)
+    torch.testing.assert_close(model(x), model.head[1](last.mean((2, 3))))
+    assert model(torch.rand(2, 1, 24, 24)).shape == (2, 3)  # any size from min_size
+    with pytest.raises(ValueError, match=r"head='mean'.*'flatten', 'gap'"):
+        _small_vgg(head="mean")
+
+
+def test_blur_pool_is_a_max_then_a_strided_binomial_blur():
+    blur = cnn.Blur2d()
+    assert count_params(blur) == 0 and count_params(cnn.BlurPool2d()) == 0
+    x = torch.rand(2, 3, 8, 8)
+    taps = torch.tensor([1.0, 2.0, 1.0])
+    kernel = (taps[:, None] * taps / 16).expand(3, 1, 3, 3)
+    torch.testing.assert_close(blur(x), nn.functional.conv2d(x, kernel, stride=2, padding=1, groups=3))
+    flat = torch.full((1, 1, 9, 9), 0.7)
+    assert torch.allclose(blur(flat)[..., 1:-1, 1:-1], torch.tensor(0.7))  # a low-pass filter keeps constants
+    pooled = cnn.BlurPool2d()(x)
+    torch.testing.assert_close(pooled, blur(nn.functional.max_pool2d(x, 2, stride=1)))
+    assert pooled.shape == nn.functional.max_pool2d(x, 2).shape  # a drop-in for MaxPool2d(2)
+    model = _small_vgg(downsample="blur").eval()
+    assert sum(isinstance(m, cnn.BlurPool2d) for m in model.modules()) == 3
+    assert not any(type(m) is nn.MaxPool2d and m.stride == 2 for m in model.modules())
+    layers = list(cnn.spatial_layers(nn.Sequential(model.stem, model.stages)))
+    assert cnn.size_trace(layers, 16) == [16, 15, 8, 8, 7, 4, 4, 3, 2]
+    assert model(torch.rand(2, 1, 16, 16)).shape == (2, 3)
+    with pytest.raises(ValueError, match="downsample='avg'"):
+        _small_vgg(downsample="avg")
+
+
+def test_resnet_without_batch_norm_has_biases_instead():
+    model = models.create("resnet20", in_chans=1, widths=(4, 8, 8), batch_norm=False)
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in model.modules())
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
+    assert all(c.bias is not None and torch.all(c.bias == 0) for c in convs)
+    with_bn = models.create("resnet20", in_chans=1, widths=(4, 8, 8))
+    assert count_params(model) == count_params(with_bn) - sum(2 * c.out_channels for c in convs) \
+        + sum(c.out_channels for c in convs)  # each BN's 2 per channel become 1 bias per channel
+    assert model(torch.rand(2, 1, 8, 8)).shape == (2, 10)
+
+
+def test_zero_init_residual_makes_every_block_the_identity_at_initialisation():
+    model = models.create("resnet20", in_chans=1, widths=(4, 8, 16), zero_init_residual=True).train()
+    blocks = [m for m in model.modules() if isinstance(m, cnn.BasicBlock)]
+    x = torch.rand(4, 1, 8, 8)
+    h = model.stem(x)
+    for block in blocks:
+        assert torch.all(block.body(h) == 0)  # the branch is switched off exactly
+        shortcut = block.shortcut(h)
+        torch.testing.assert_close(block(h), torch.relu(shortcut))
+        h = block(h)
+    assert all(torch.all(b.body[-1].weight == 0) and torch.all(b.body[1].weight == 1) for b in blocks)
+    default = models.create("resnet20", in_chans=1, widths=(4, 8, 16))
+    assert all(torch.all(b.body[-1].weight == 1) for b in default.modules() if isinstance(b, cnn.BasicBlock))
+    with pytest.raises(ValueError, match="zero_init_residual.*batch_norm=False"):
+        models.create("resnet20", batch_norm=False, zero_init_residual=True)

@@ -166,3 +166,66 @@ def test_kernels_and_apply_kernel():
         conv.apply_kernel(flat, torch.ones(2, 2))
     with pytest.raises(ValueError, match="grayscale"):
         conv.apply_kernel(torch.zeros(3, 5, 5), conv.KERNELS["identity"])
+
+
+# --- grouped, depthwise and 1x1 convolutions --------------------------------------------------
+
+@pytest.mark.parametrize("c_in, c_out, groups", [(6, 4, 1), (6, 4, 2), (8, 12, 4), (6, 6, 6), (4, 8, 4)])
+@pytest.mark.parametrize("stride, padding, dilation", SETTINGS[:4] + SETTINGS[-2:])
+def test_grouped_convolution_equals_f_conv2d(c_in, c_out, groups, stride, padding, dilation):
+    gen = torch.Generator().manual_seed(c_in * 100 + c_out * 10 + groups)
+    x = torch.randn(2, c_in, 11, 10, generator=gen, dtype=torch.float64)
+    w = torch.randn(c_out, c_in // groups, 3, 2, generator=gen, dtype=torch.float64)
+    b = torch.randn(c_out, generator=gen, dtype=torch.float64)
+    kwargs = dict(stride=stride, padding=padding, dilation=dilation)
+    reference = F.conv2d(x, w, b, groups=groups, **kwargs)
+    torch.testing.assert_close(conv.conv2d_grouped(x, w, b, groups=groups, **kwargs), reference)
+    if groups == c_in:  # depthwise, with a channel multiplier of c_out / c_in
+        torch.testing.assert_close(conv.depthwise_conv2d(x, w, b, **kwargs), reference)
+
+
+def test_groups_one_is_the_ordinary_convolution_and_groups_split_the_channels():
+    x, w = torch.randn(1, 4, 7, 7, dtype=torch.float64), torch.randn(6, 2, 3, 3, dtype=torch.float64)
+    out = conv.conv2d_grouped(x, w, groups=2)
+    # group g: kernels 3g..3g+2 on channels 2g..2g+1, an ordinary convolution each
+    for g in range(2):
+        torch.testing.assert_close(out[:, 3 * g: 3 * g + 3], conv.conv2d_unfold(x[:, 2 * g: 2 * g + 2], w[3 * g: 3 * g + 3]))
+    w1 = torch.randn(5, 4, 3, 3, dtype=torch.float64)
+    torch.testing.assert_close(conv.conv2d_grouped(x, w1), conv.conv2d_unfold(x, w1))
+
+
+def test_pointwise_convolution_is_a_linear_layer_at_every_pixel():
+    x = torch.randn(2, 5, 4, 3, dtype=torch.float64)
+    linear = nn.Linear(5, 7).double()
+    w4 = linear.weight[:, :, None, None]  # (7, 5, 1, 1)
+    reference = F.conv2d(x, w4, linear.bias)
+    for weight in (w4, linear.weight):
+        torch.testing.assert_close(conv.pointwise_conv2d(x, weight, linear.bias), reference)
+    channels_last = linear(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)  # (b, h, w, c) -> Linear
+    torch.testing.assert_close(conv.pointwise_conv2d(x, linear.weight, linear.bias), channels_last)
+
+
+@pytest.mark.parametrize("c_in, c_out, k, groups, bias", [
+    (3, 64, 7, 1, True), (16, 32, 3, 4, True), (32, 32, 3, 32, False), (64, 128, 1, 1, True), (8, 16, (3, 5), 2, False)])
+def test_params_formula_matches_pytorch(c_in, c_out, k, groups, bias):
+    from isolearn.profile import count_params
+
+    layer = nn.Conv2d(c_in, c_out, k, groups=groups, bias=bias)
+    assert conv.conv2d_params(c_in, c_out, k, groups, bias) == count_params(layer)
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: conv.conv2d_grouped(torch.zeros(1, 6, 5, 5), torch.zeros(4, 3, 3, 3), groups=4), ["groups=4", "divide"]),
+    (lambda: conv.conv2d_grouped(torch.zeros(1, 6, 5, 5), torch.zeros(4, 6, 3, 3), groups=2), ["(4, 3, k_h, k_w)"]),
+    (lambda: conv.conv2d_grouped(torch.zeros(1, 6, 5, 5), torch.zeros(6, 1, 3, 3), groups=0), ["groups=0"]),
+    (lambda: conv.conv2d_grouped(torch.zeros(6, 5, 5), torch.zeros(6, 1, 3, 3), groups=6), ["4-D"]),
+    (lambda: conv.depthwise_conv2d(torch.zeros(1, 4, 5, 5), torch.zeros(4, 2, 3, 3)), ["(4, 1, k_h, k_w)"]),
+    (lambda: conv.pointwise_conv2d(torch.zeros(1, 4, 5, 5), torch.zeros(3, 4, 3, 3)), ["not 1x1"]),
+    (lambda: conv.pointwise_conv2d(torch.zeros(1, 4, 5, 5), torch.zeros(3, 5)), ["(c_out, c_in)"]),
+    (lambda: conv.conv2d_params(6, 4, 3, groups=4), ["groups=4"]),
+])
+def test_grouped_bad_input_names_the_parameter(call, words):
+    with pytest.raises(ValueError) as info:
+        call()
+    for word in words:
+        assert word in str(info.value)

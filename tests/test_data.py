@@ -87,3 +87,31 @@ def test_sample_photo():
     assert photo.shape == (1, 48, 48) and 0 <= photo.min() and photo.max() <= 1 and photo.std() > 0.05
     with pytest.raises(ValueError, match="china"):
         sample_photo("cat")
+
+
+def test_canvas_centres_the_image_and_a_shift_crops_nothing():
+    from torch.utils.data import TensorDataset
+
+    from isolearn.data import canvas, shift
+    x = torch.rand(5, 1, 8, 8) + 0.1  # no zero pixel inside
+    big = canvas(x, 16)
+    assert big.shape == (5, 1, 16, 16)
+    assert torch.equal(big[..., 4:12, 4:12], x) and torch.isclose(big.sum(), x.sum())
+    for dy, dx in [(4, 0), (-4, 3), (2, -4)]:  # the ink stays on the canvas
+        assert torch.isclose(shift(big, dy, dx).sum(), x.sum())
+    data = canvas(TensorDataset(x, torch.arange(5)), 12)
+    assert data.tensors[0].shape == (5, 1, 12, 12) and data.tensors[1].tolist() == [0, 1, 2, 3, 4]
+    assert canvas(torch.ones(2, 3), 4).tolist() == [[0, 0, 0, 0], [1, 1, 1, 0], [1, 1, 1, 0], [0, 0, 0, 0]]  # odd margin: the extra pixel goes after
+    with pytest.raises(ValueError, match="size=4"):
+        canvas(x, 4)
+
+
+def test_sample_photo_rgb_is_the_colour_of_the_grey_photo():
+    from isolearn.data import sample_photo_rgb
+    rgb = sample_photo_rgb("china", size=40)
+    assert rgb.shape == (3, 40, 40) and 0 <= rgb.min() and rgb.max() <= 1
+    luma = (torch.tensor([0.299, 0.587, 0.114])[:, None, None] * rgb).sum(0)
+    assert (luma - sample_photo("china", size=40)[0]).abs().max() < 0.02  # same crop and resize
+    assert (rgb[0] - rgb[2]).abs().mean() > 0.02  # the channels differ: it is in colour
+    with pytest.raises(ValueError, match="china"):
+        sample_photo_rgb("cat")

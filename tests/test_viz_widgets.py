@@ -92,3 +92,15 @@ def test_attention_explorer_maps_sum_to_one():
     image, layer, head = box.children[0].children
     layer.value, head.value = 1, 2
     assert all(b.attn.weights is None or not b.attn.keep_weights for b in model.blocks)
+
+
+def test_channel_sum_figure_draws_one_row_per_channel_and_the_sum():
+    x, w = torch.rand(3, 12, 12), torch.randn(3, 3, 3)
+    fig = viz.channel_sum_figure(x, w, ["red", "green", "blue"])
+    assert len(fig.axes) == 3 * 3 + 1
+    summed = fig.axes[-1].images[0].get_array()
+    expected = torch.nn.functional.conv2d(x[None], w[None])[0, 0]  # no padding
+    assert torch.allclose(torch.as_tensor(summed.data), expected, atol=1e-5)
+    with pytest.raises(ValueError, match="same c"):
+        viz.channel_sum_figure(x, w[:2])
+    plt.close(fig)

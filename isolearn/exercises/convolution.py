@@ -41,3 +41,21 @@ def _receptive_field_cases() -> list[Case]:
     stacks = [[(3, 1)], [(3, 1), (3, 1)], [(3, 1)] * 5, [(5, 1), (2, 2)], [(3, 1), (2, 2), (3, 1)],
               [(3, 2), (3, 2), (3, 2)], [(7, 2), (3, 2), (3, 1), (3, 1)], [(1, 1), (1, 1)], []]
     return [Case((stack,), f"layers={stack}") for stack in stacks]
+
+
+def _grouped_conv2d_reference(x: torch.Tensor, weight: torch.Tensor, groups: int) -> torch.Tensor:
+    return F.conv2d(x, weight, groups=groups)
+
+
+@exercise("grouped_conv2d", "grouped_conv2d(x, weight, groups) -> (b, c_out, h', w')",
+          _grouped_conv2d_reference)
+def _grouped_conv2d_cases() -> list[Case]:
+    gen = torch.Generator().manual_seed(2)
+    cases = []
+    for b, c_in, c_out, size, k, groups in [(1, 2, 2, 5, 3, 1), (2, 4, 6, 6, 3, 2), (1, 6, 6, 5, 3, 6),
+                                            (2, 4, 8, 7, 3, 4), (1, 6, 9, 6, 1, 3)]:
+        x = torch.randn(b, c_in, size, size, generator=gen)
+        weight = torch.randn(c_out, c_in // groups, k, k, generator=gen)
+        cases.append(Case((x, weight, groups), f"x: {tuple(x.shape)}, weight: {tuple(weight.shape)}, "
+                                               f"groups={groups}"))
+    return cases

@@ -40,7 +40,7 @@ def spatial_layers(module: nn.Module) -> Iterator[nn.Module]:
     """The layers that change the image size (Conv2d, MaxPool2d, AvgPool2d), in forward order,
     along the *main path*: a residual block contributes its body (its shortcut runs beside it
     and ends at the same size)."""
-    if isinstance(module, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
+    if isinstance(module, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d, Blur2d)):
         yield module
     elif isinstance(module, BasicBlock):
         yield from spatial_layers(module.body)
@@ -213,7 +213,95 @@ def lenet5(num_classes: int = 10, in_chans: int = 1, img_size: int = 32,
     return lenet(LeNetConfig(tuple(widths), tuple(hidden), num_classes, in_chans, img_size), "lenet5")
 
 
+# --- AlexNet ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AlexNetConfig:
+    widths: tuple[int, ...] = (96, 256, 384, 384, 256)  # the five conv layers
+    groups: tuple[int, ...] = (1, 2, 1, 2, 2)  # 2: the layer is split over the paper's two GPUs
+    hidden: tuple[int, ...] = (4096, 4096)
+    num_classes: int = 1000
+    in_chans: int = 3
+    img_size: int = 227  # the paper says 224, but 11x11 kernels with stride 4 need 227 for 55x55
+    dropout: float = 0.5
+
+
+def alexnet(c: AlexNetConfig, name: str = "alexnet") -> Pyramid:
+    """AlexNet (Krizhevsky et al. 2012) as in the paper: conv 11x11/4 -> ReLU -> local response
+    normalisation -> max-pool 3x3/2; conv 5x5 (the same); three conv 3x3; max-pool 3x3/2; an MLP
+    head with dropout. The paper trained on two GPUs and connected some layers only within a GPU:
+    ``groups=2`` there (a grouped convolution, chapter 1)."""
+    _check_config(name, widths=c.widths, groups=c.groups, hidden=c.hidden, num_classes=c.num_classes,
+                  in_chans=c.in_chans, img_size=c.img_size)
+    if len(c.widths) != 5 or len(c.groups) != 5:
+        raise ValueError(f"{name}: widths={c.widths} and groups={c.groups} need one entry for each "
+                         "of the 5 conv layers")
+    (w1, w2, w3, w4, w5), (g1, g2, g3, g4, g5) = c.widths, c.groups
+    norm = lambda: nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0)  # noqa: E731  (sec. 3.3)
+    stages = [
+        nn.Sequential(nn.Conv2d(c.in_chans, w1, 11, stride=4, groups=g1), nn.ReLU(), norm(),
+                      nn.MaxPool2d(3, stride=2)),  # 227 -> 55 -> 27
+        nn.Sequential(nn.Conv2d(w1, w2, 5, padding=2, groups=g2), nn.ReLU(), norm(),
+                      nn.MaxPool2d(3, stride=2)),  # 27 -> 13
+        nn.Sequential(nn.Conv2d(w2, w3, 3, padding=1, groups=g3), nn.ReLU(),
+                      nn.Conv2d(w3, w4, 3, padding=1, groups=g4), nn.ReLU(),
+                      nn.Conv2d(w4, w5, 3, padding=1, groups=g5), nn.ReLU(),
+                      nn.MaxPool2d(3, stride=2)),  # 13 -> 6
+    ]
+    stem = nn.Identity()
+    side = _feature_side(name, stem, stages, c.img_size)
+    head = _mlp_head(w5 * side * side, c.hidden, c.num_classes, c.dropout)
+    return Pyramid(name, stem, stages, head, c.in_chans, c.img_size, flatten_head=True)
+
+
+@register("alexnet", "AlexNet (Krizhevsky et al. 2012), with its two-GPU groups: 227 px, 60,965,224 params")
+def alexnet_paper(num_classes: int = 1000, in_chans: int = 3, img_size: int = 227,
+                  widths: tuple[int, ...] = (96, 256, 384, 384, 256),
+                  groups: tuple[int, ...] = (1, 2, 1, 2, 2), hidden: tuple[int, ...] = (4096, 4096),
+                  dropout: float = 0.5) -> Pyramid:
+    return alexnet(AlexNetConfig(tuple(widths), tuple(groups), tuple(hidden), num_classes, in_chans,
+                                 img_size, dropout), "alexnet")
+
+
 # --- VGG ----------------------------------------------------------------------------------------
+
+
+def _check_choice(name: str, **options: tuple[object, tuple[str, ...]]) -> None:
+    """Each option's value is one of its choices; a ValueError that lists them otherwise."""
+    for key, (value, choices) in options.items():
+        if value not in choices:
+            raise ValueError(f"{name}: {key}={value!r} must be one of {', '.join(map(repr, choices))}")
+
+
+class Blur2d(nn.Module):
+    """A fixed 3x3 binomial low-pass filter ``[1, 2, 1]ᵀ[1, 2, 1] / 16`` applied to every channel
+    on its own (a depthwise convolution, chapter 1), then subsampled with ``stride``. Blurring
+    before subsampling removes the fine detail that a stride would alias (Zhang 2019). It has no
+    parameters."""
+
+    kernel_size, stride, padding, dilation = 3, 2, 1, 1  # read by the size arithmetic
+
+    def __init__(self, stride: int = 2):
+        super().__init__()
+        self.stride = stride
+        taps = torch.tensor([1.0, 2.0, 1.0])
+        self.register_buffer("kernel", (taps[:, None] * taps[None, :] / 16)[None, None], persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (b, c, h, w)
+        c = x.shape[1]
+        kernel = self.kernel.to(x.dtype).expand(c, 1, 3, 3)  # (c, 1, 3, 3): one per channel
+        return F.conv2d(x, kernel, stride=self.stride, padding=1, groups=c)  # (b, c, h/s, w/s)
+
+
+class BlurPool2d(nn.Sequential):
+    """Zhang's (2019) *MaxBlurPool*, a drop-in for ``nn.MaxPool2d(2)``: the max over each 2x2
+    window at every position (stride 1, no subsampling yet), then :class:`Blur2d` with stride 2.
+    ``(b, c, h, w) -> (b, c, h/2, w/2)`` for even h, w, like the max-pool it replaces."""
+
+    def __init__(self):
+        super().__init__(nn.MaxPool2d(2, stride=1), Blur2d(stride=2))
+
 
 
 @dataclass(frozen=True)
@@ -227,6 +315,8 @@ class VGGConfig:
     batch_norm: bool = False  # the paper has none; BN came a year later (Ioffe & Szegedy 2015)
     dropout: float = 0.5  # in the two hidden layers of the head, as in the paper
     pool: bool = True  # False drops the max-pools: a flat stack (for experiments, not a VGG)
+    head: str = "flatten"  # "gap": global average pooling before the MLP (as NiN and ResNet)
+    downsample: str = "max"  # "blur": max-pool 2x2 with stride 1, then a stride-2 blur (Zhang 2019)
 
 
 def vgg(c: VGGConfig, name: str = "vgg") -> Pyramid:
@@ -236,6 +326,7 @@ def vgg(c: VGGConfig, name: str = "vgg") -> Pyramid:
                   in_chans=c.in_chans, img_size=c.img_size)
     if len(c.depths) != len(c.widths):
         raise ValueError(f"{name}: depths={c.depths} and widths={c.widths} need one entry per stage")
+    _check_choice(name, head=(c.head, ("flatten", "gap")), downsample=(c.downsample, ("max", "blur")))
     stages, c_in = [], c.in_chans
     for depth, width in zip(c.depths, c.widths):
         layers: list[nn.Module] = []
@@ -244,12 +335,17 @@ def vgg(c: VGGConfig, name: str = "vgg") -> Pyramid:
             layers += [nn.BatchNorm2d(width)] if c.batch_norm else []
             layers.append(nn.ReLU())
             c_in = width
-        layers += [nn.MaxPool2d(2)] if c.pool else []  # (b, c, h, w) -> (b, c, h/2, w/2)
+        if c.pool:  # (b, c, h, w) -> (b, c, h/2, w/2)
+            layers += [nn.MaxPool2d(2)] if c.downsample == "max" else [BlurPool2d()]
         stages.append(nn.Sequential(*layers))
     stem = nn.Identity()
     side = _feature_side(name, stem, stages, c.img_size)
-    head = _mlp_head(c_in * side * side, c.hidden, c.num_classes, c.dropout)
-    model = Pyramid(name, stem, stages, head, c.in_chans, c.img_size, flatten_head=True)
+    if c.head == "flatten":  # one weight per position of the last map
+        head = _mlp_head(c_in * side * side, c.hidden, c.num_classes, c.dropout)
+    else:  # the average of each map, wherever the feature fired: (b, c, h, w) -> (b, c, 1, 1)
+        head = nn.Sequential(nn.AdaptiveAvgPool2d(1), _mlp_head(c_in, c.hidden, c.num_classes, c.dropout))
+    model = Pyramid(name, stem, stages, head, c.in_chans, c.img_size,
+                    flatten_head=c.head == "flatten")
     for m in model.modules():  # He initialisation for the convolutions (the paper predates it)
         if isinstance(m, nn.Conv2d):
             nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
@@ -268,9 +364,10 @@ def _register_vgg(layers: int) -> None:
     def build(num_classes: int = 1000, in_chans: int = 3, img_size: int = 224,
               widths: tuple[int, ...] = (64, 128, 256, 512, 512),
               depths: tuple[int, ...] = _VGG_DEPTHS[layers], hidden: tuple[int, ...] = (4096, 4096),
-              batch_norm: bool = False, dropout: float = 0.5, pool: bool = True) -> Pyramid:
+              batch_norm: bool = False, dropout: float = 0.5, pool: bool = True,
+              head: str = "flatten", downsample: str = "max") -> Pyramid:
         config = VGGConfig(tuple(depths), tuple(widths), tuple(hidden), num_classes, in_chans,
-                           img_size, batch_norm, dropout, pool)
+                           img_size, batch_norm, dropout, pool, head, downsample)
         return vgg(config, f"vgg{layers}")
 
 
@@ -307,16 +404,17 @@ class BasicBlock(nn.Module):
     """
 
     def __init__(self, c_in: int, c_out: int, stride: int = 1,
-                 shortcut: str = "A", skip: bool = True):
+                 shortcut: str = "A", skip: bool = True, batch_norm: bool = True):
         super().__init__()
         if shortcut not in ("A", "B"):
             raise ValueError(f"BasicBlock: shortcut={shortcut!r} must be 'A' "
                              "(zero-padded identity) or 'B' (1x1 projection)")
+        norm = nn.BatchNorm2d if batch_norm else lambda c: nn.Identity()  # noqa: E731
         self.body = nn.Sequential(  # (b, c_in, h, w) -> (b, c_out, h/s, w/s)
-            nn.Conv2d(c_in, c_out, 3, stride, padding=1, bias=False),
-            nn.BatchNorm2d(c_out), nn.ReLU(),
-            nn.Conv2d(c_out, c_out, 3, padding=1, bias=False),
-            nn.BatchNorm2d(c_out))
+            nn.Conv2d(c_in, c_out, 3, stride, padding=1, bias=not batch_norm),
+            norm(c_out), nn.ReLU(),
+            nn.Conv2d(c_out, c_out, 3, padding=1, bias=not batch_norm),
+            norm(c_out))
         if not skip:
             self.shortcut = None
         elif stride == 1 and c_in == c_out:
@@ -325,9 +423,19 @@ class BasicBlock(nn.Module):
             self.shortcut = PadShortcut(c_in, c_out, stride)
         else:
             self.shortcut = nn.Sequential(
-                nn.Conv2d(c_in, c_out, 1, stride, bias=False),
-                nn.BatchNorm2d(c_out))
+                nn.Conv2d(c_in, c_out, 1, stride, bias=not batch_norm),
+                norm(c_out))
         self.act = nn.ReLU()
+
+    def zero_init_(self) -> None:
+        """Set the last BN's scale γ to 0 (Goyal et al. 2017): the residual branch then outputs
+        exactly 0 at initialisation, and the block starts as ``ReLU(shortcut(x))``, the identity
+        on the non-negative maps it receives."""
+        last = self.body[-1]
+        if not isinstance(last, nn.BatchNorm2d):
+            raise ValueError("BasicBlock.zero_init_: the block has no batch norm to zero "
+                             "(built with batch_norm=False)")
+        nn.init.zeros_(last.weight)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (b, c_in, h, w)
         out = self.body(x)  # F(x): (b, c_out, h/s, w/s)
@@ -346,6 +454,8 @@ class ResNetConfig:
     num_classes: int = 10
     in_chans: int = 3
     img_size: int = 32
+    batch_norm: bool = True  # False: no BN anywhere (and biases in the convolutions instead)
+    zero_init_residual: bool = False  # True: each block's last BN starts at γ = 0 (Goyal et al. 2017)
 
 
 def resnet(c: ResNetConfig, name: str = "resnet") -> Pyramid:
@@ -358,17 +468,20 @@ def resnet(c: ResNetConfig, name: str = "resnet") -> Pyramid:
         raise ValueError(f"{name}: depths={c.depths} and widths={c.widths} need one entry per stage")
     if c.stem not in ("cifar", "imagenet"):
         raise ValueError(f"{name}: stem={c.stem!r} must be 'cifar' or 'imagenet'")
+    if c.zero_init_residual and not c.batch_norm:
+        raise ValueError(f"{name}: zero_init_residual=True zeroes each block's last batch-norm "
+                         "scale, but batch_norm=False has none; use one of the two")
     w0 = c.widths[0]
+    bn, bias = (nn.BatchNorm2d(w0), False) if c.batch_norm else (nn.Identity(), True)
     if c.stem == "cifar":
-        stem = nn.Sequential(nn.Conv2d(c.in_chans, w0, 3, padding=1, bias=False),
-                             nn.BatchNorm2d(w0), nn.ReLU())
+        stem = nn.Sequential(nn.Conv2d(c.in_chans, w0, 3, padding=1, bias=bias), bn, nn.ReLU())
     else:  # (b, c, 224, 224) -> (b, 64, 112, 112) -> (b, 64, 56, 56)
-        stem = nn.Sequential(nn.Conv2d(c.in_chans, w0, 7, stride=2, padding=3, bias=False),
-                             nn.BatchNorm2d(w0), nn.ReLU(), nn.MaxPool2d(3, stride=2, padding=1))
+        stem = nn.Sequential(nn.Conv2d(c.in_chans, w0, 7, stride=2, padding=3, bias=bias),
+                             bn, nn.ReLU(), nn.MaxPool2d(3, stride=2, padding=1))
     stages, c_in = [], w0
     for i, (depth, width) in enumerate(zip(c.depths, c.widths)):
         blocks = [BasicBlock(c_in if j == 0 else width, width, 2 if i > 0 and j == 0 else 1,
-                             c.shortcut, c.skip) for j in range(depth)]
+                             c.shortcut, c.skip, c.batch_norm) for j in range(depth)]
         stages.append(nn.Sequential(*blocks))
         c_in = width
     _feature_side(name, stem, stages, c.img_size)
@@ -378,6 +491,10 @@ def resnet(c: ResNetConfig, name: str = "resnet") -> Pyramid:
     for m in model.modules():  # He et al.'s initialisation ("as in [13]": Kaiming normal)
         if isinstance(m, nn.Conv2d):
             nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        if c.zero_init_residual and isinstance(m, BasicBlock):
+            m.zero_init_()
     return model
 
 
@@ -387,9 +504,10 @@ def _register_cifar_resnet(depth: int, params: str) -> None:
     @register(f"resnet{depth}", f"ResNet-{depth} for CIFAR-10 (He et al. 2016, sec. 4.2): "
                                 f"3 stages x {n} blocks, 16-32-64 channels, option A, {params} M params")
     def build(num_classes: int = 10, in_chans: int = 3, img_size: int = 32,
-              widths: tuple[int, ...] = (16, 32, 64), shortcut: str = "A", skip: bool = True) -> Pyramid:
+              widths: tuple[int, ...] = (16, 32, 64), shortcut: str = "A", skip: bool = True,
+              batch_norm: bool = True, zero_init_residual: bool = False) -> Pyramid:
         config = ResNetConfig((n, n, n), tuple(widths), "cifar", shortcut, skip, num_classes,
-                              in_chans, img_size)
+                              in_chans, img_size, batch_norm, zero_init_residual)
         return resnet(config, f"resnet{depth}")
 
 
@@ -402,8 +520,10 @@ def _register_imagenet_resnet(depth: int, depths: tuple[int, ...], params: str) 
                                 f"option B, {params} M params")
     def build(num_classes: int = 1000, in_chans: int = 3, img_size: int = 224,
               widths: tuple[int, ...] = (64, 128, 256, 512), stem: str = "imagenet",
-              shortcut: str = "B", skip: bool = True) -> Pyramid:
-        config = ResNetConfig(depths, tuple(widths), stem, shortcut, skip, num_classes, in_chans, img_size)
+              shortcut: str = "B", skip: bool = True, batch_norm: bool = True,
+              zero_init_residual: bool = False) -> Pyramid:
+        config = ResNetConfig(depths, tuple(widths), stem, shortcut, skip, num_classes, in_chans, img_size,
+                              batch_norm, zero_init_residual)
         return resnet(config, f"resnet{depth}")
 
 
