@@ -6,6 +6,7 @@ Modules, one concept each: :mod:`isolearn.runtime` (device, seeds), :mod:`isolea
 :mod:`isolearn.attention`, :mod:`isolearn.models` (the registry: pyramid CNNs, ViT, MLP-Mixer,
 ConvMixer), :mod:`isolearn.activations` (elementwise and isotropic), :mod:`isolearn.planar`
 (networks with 2-D hidden layers), :mod:`isolearn.sweep` (many seeds trained at once),
+:mod:`isolearn.analysis` (spotlight resonance and PPPM: what activations do to representations),
 :mod:`isolearn.train`, :mod:`isolearn.profile`,
 :mod:`isolearn.table`, :mod:`isolearn.viz`, :mod:`isolearn.widgets` and :mod:`isolearn.exercises`.
 """

@@ -380,3 +380,46 @@ def _check_data(model: nn.Module, x: torch.Tensor, y: torch.Tensor, probe, fn: s
             raise ValueError(f"{fn}: {name} must be points (n, {ins}) for a network with in_features="
                              f"{ins}, got {tuple(points.shape)}")
     validate.labels(y, len(x), fn, classes=outs)
+
+
+# ---------------------------------------------------------------------------------------------
+# Full-batch training with a choice of optimiser and loss (chapter 8)
+# ---------------------------------------------------------------------------------------------
+OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
+LOSSES = ("cross_entropy", "mse")
+
+
+def _mse(out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean squared error per network: ``()`` for ``(n, d)``, ``(k,)`` for a stack ``(k, n, d)``."""
+    return ((out - target) ** 2).mean((-2, -1))
+
+
+def train_full_batch(model: nn.Module, x: torch.Tensor, target: torch.Tensor, steps: int = 600,
+                     lr: float = 0.03, optimizer: str = "adam", loss: str = "cross_entropy"
+                     ) -> torch.Tensor:
+    """Full-batch training for ``steps`` steps; returns the last losses (``()``, or ``(k,)`` for
+    a :func:`stack`).
+
+    ``optimizer``: ``"adam"`` or ``"sgd"`` (plain gradient descent). The choice matters for
+    representations: a gradient step commutes with rotating a hidden layer's basis, while Adam
+    divides every coordinate of the gradient by its own running scale, which singles out the
+    coordinate axes. ``loss``: ``"cross_entropy"`` (``target`` holds class labels) or ``"mse"``
+    (``target`` holds the outputs wanted, e.g. ``x`` itself for an autoencoder). For a stack the
+    loss is the sum of its k networks' losses, so each trains exactly as if it were alone.
+    """
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"train_full_batch: optimizer={optimizer!r} must be one of "
+                         f"{', '.join(OPTIMIZERS)}")
+    if loss not in LOSSES:
+        raise ValueError(f"train_full_batch: loss={loss!r} must be one of {', '.join(LOSSES)}")
+    validate.positive_int(steps, "steps", "train_full_batch", 600)
+    validate.number(lr, "lr", "train_full_batch", minimum=0, strict=True, example=0.03)
+    measure = _loss if loss == "cross_entropy" else _mse
+    opt = OPTIMIZERS[optimizer](model.parameters(), lr=lr)
+    for _ in range(steps):
+        losses = measure(model(x), target)  # () or (k,)
+        opt.zero_grad(set_to_none=True)
+        losses.sum().backward()
+        opt.step()
+    with torch.no_grad():
+        return measure(model(x), target)

@@ -113,7 +113,8 @@ def tiny_model(channels=3):
 def test_the_loop_sets_the_schedule_and_passes_its_knots(name):
     """8 epochs of 2 steps with a tiny model: every knot of the schedule falls on a step."""
     r = recipes.get(name)
-    recipe = replace(r, model=tiny_model, model_options={"channels": r.spec.shape[0]}, batch_size=2)
+    recipe = replace(r, model=tiny_model, model_options={"channels": r.spec.shape[0]}, batch_size=2,
+                     objective="classify")  # the tiny model classifies, whatever the recipe does
     result = recipes.train(recipes.prepare(recipe, fake_data=True, limit=4, device=CPU), epochs=8,
                            progress=False)
     lr_at = dict(zip(result.times, result.lrs))
@@ -334,3 +335,24 @@ def test_gpu_bench_writes_its_table_on_the_cpu():
         assert values["last epoch s"] > 0 and values["train img/s"] > 0 and 0 < values["data share %"] < 100
     header = gpu.header(CPU)
     assert "torch " + torch.__version__ in header and "cpu" in header
+
+
+def test_chapter8_autoencoder_recipe_runs_and_starts_alike_for_both_activations():
+    """The MNIST autoencoder: an image out for an image in, the same orthogonal start whatever
+    the activation (so that only the activation differs), and plain gradient descent."""
+    r = recipes.get("autoencoder_mnist")
+    assert r.objective == "reconstruct" and r.optimizer == "sgd" and r.momentum == 0.0
+    starts = []
+    for act in ("tanh", "iso_tanh"):
+        torch.manual_seed(0)
+        model = r.with_options(act=act, width=16, bottleneck=4).build_model()
+        assert model(torch.rand(3, 1, 28, 28)).shape == (3, 1, 28, 28)
+        starts.append([p.detach() for p in model.parameters()])
+    assert all(torch.equal(a, b) for a, b in zip(*starts))
+    first = starts[0][0]  # (16, 784): orthonormal rows
+    assert torch.allclose(first @ first.T, torch.eye(16), atol=1e-5)
+    result = recipes.run(r.with_options(width=16, bottleneck=4), epochs=2, fake_data=True, limit=8,
+                         device=CPU, progress=False)
+    assert math.isfinite(result.history.test_loss[-1])
+    with pytest.raises(ValueError, match="pixels=780"):
+        recipes.autoencoder_mlp(pixels=780)
