@@ -509,3 +509,28 @@ def train(net: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int, lr: floa
         opt.step()
         losses.append(loss.item())
     return losses
+
+
+def weaken(net: nn.Module, layer: int, sigma: float, psi: float = 0.0) -> nn.Module:
+    """A copy of ``net`` whose weakest direction in hidden layer ``layer`` has singular value
+    ``sigma`` and ψ entry ``psi`` (its component of ψ_{layer−1}; layer 0 has none): W_l moves
+    by (σ − σ_min) u vᵀ along its last singular pair (u, v). The way to set up :func:`prune`'s
+    conditions on purpose."""
+    _check_layer("weaken", net, layer)
+    if not sigma >= 0:
+        raise ValueError(f"weaken: sigma={sigma!r} must be >= 0 (a singular value)")
+    w = weights_of(net)
+    weight = w.weights[layer]
+    if weight.shape[0] > weight.shape[1]:
+        raise ValueError(f"weaken: layer {layer} has more units ({weight.shape[0]}) than inputs "
+                         f"({weight.shape[1]}), so its weakest units already have σ = 0")
+    u, s, vh = torch.linalg.svd(weight)
+    weights = list(w.weights)
+    weights[layer] = weight + (sigma - s[-1]) * torch.outer(u[:, -1], vh[-1])
+    psis = w.psi
+    if layer > 0 and psis is not None:
+        psis = list(psis)
+        psis[layer - 1] = psis[layer - 1] + (psi - u[:, -1] @ psis[layer - 1]) * u[:, -1]
+    elif psi != 0:
+        raise ValueError(f"weaken: psi={psi!r}, but layer {layer} has no ψ before it to set")
+    return with_weights(net, replace(w, weights=weights, psi=psis))

@@ -110,32 +110,18 @@ def test_grow_adds_zero_units_that_can_learn():
         assert bool((new_rows.abs() > 0).any()) is moves, scale
 
 
-def zero_direction(net, layer, sigma, psi_component=0.0):
-    """``net`` with the smallest singular value of W_layer set to ``sigma`` and the ψ entry of
-    that direction (in ψ_{layer-1}) set to ``psi_component``."""
-    net = copy.deepcopy(net)
-    with torch.no_grad():
-        w = net.linears[layer].weight
-        u, s, vh = torch.linalg.svd(w)
-        w.add_((sigma - s[-1]) * torch.outer(u[:, -1], vh[-1]))
-        if layer > 0:
-            p = net.psi[layer - 1]
-            p.add_((psi_component - u[:, -1] @ p) * u[:, -1])
-    return net
-
-
 def test_pruning_a_zero_singular_value_is_exact_under_its_conditions():
     x = inputs(5)
-    net = zero_direction(bird(), 1, 0.0)
+    net = N.weaken(bird(), 1, 0.0)
     assert N.singular_values(net, 1)[-1] < 1e-14
     assert N.output_change(net, N.prune(net, 1, 1), x) < TOL
     assert N.widths(N.prune(net, 1, 1)) == [5, 7, 6, 7, 3]
     # the o and ψ updates are needed: a network that cannot hold them loses the bias b*
     for kwargs in [dict(intrinsic_length=None), dict(psi=None)]:
-        without = zero_direction(bird(**kwargs), 1, 0.0)
+        without = N.weaken(bird(**kwargs), 1, 0.0)
         assert N.output_change(without, N.prune(without, 1, 1), x) > 1e-3, kwargs
     # and so is ψ* = 0: the removed unit must not receive the previous layer's gain
-    leaky = zero_direction(bird(), 1, 0.0, psi_component=0.5)
+    leaky = N.weaken(bird(), 1, 0.0, psi=0.5)
     assert N.output_change(leaky, N.prune(leaky, 1, 1), x) > 1e-3
     # layer 0 has no ψ before it; W_0 is 7 x 5, so two units have σ = 0 exactly
     assert N.output_change(bird(), N.prune(bird(), 0, 2), x) < TOL
@@ -147,7 +133,7 @@ def test_pruning_error_grows_linearly_with_the_singular_value():
     sigmas = [1e-2, 1e-3, 1e-4, 1e-5]
     slopes = []
     for sigma in sigmas:
-        net = zero_direction(bird(), 1, sigma)
+        net = N.weaken(bird(), 1, sigma)
         slopes.append(N.output_change(net, N.prune(net, 1, 1), x) / sigma)
     assert max(slopes) < 1.05 * min(slopes), slopes
     assert min(slopes) > 1e-3  # and the error is not 0
@@ -277,5 +263,9 @@ def test_bad_input_gets_a_clear_error():
         broken.psi[0][0] = 1.0
     with pytest.raises(ValueError, match="psi=None, which holds ψ at 0"):
         N.diagonalise(broken, 1)
+    with pytest.raises(ValueError, match="more units .7. than inputs .5."):
+        N.weaken(net, 0, 0.0)
+    with pytest.raises(ValueError, match="sigma=-1"):
+        N.weaken(net, 1, -1.0)
     with pytest.raises(ValueError, match="optimizer='lbfgs'"):
         N.train(net, inputs(5), torch.zeros(400, dtype=torch.long), 1, optimizer="lbfgs")
