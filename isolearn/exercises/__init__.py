@@ -190,3 +190,4 @@ from isolearn.exercises import activations  # noqa: E402,F401  chapter 7
 from isolearn.exercises import mixer  # noqa: E402,F401  chapter 4
 from isolearn.exercises import convmixer  # noqa: E402,F401  chapter 5
 from isolearn.exercises import measured  # noqa: E402,F401  chapter 6
+from isolearn.exercises import neurons  # noqa: E402,F401  chapter 9
