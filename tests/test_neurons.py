@@ -228,44 +228,39 @@ def test_kl_divergence_and_train():
     assert len(losses) == 40 and losses[-1] < losses[0]
 
 
-def test_bad_input_gets_a_clear_error():
-    net = bird()  # linear layers 0..3, hidden 0..2
-    with pytest.raises(ValueError, match="layer=7 is out of range.*0..2"):
-        N.diagonalise(net, 7)
-    with pytest.raises(ValueError, match="layer=-1 is out of range"):
-        N.grow(net, -1)
-    with pytest.raises(ValueError, match="layer=3 is the output layer"):
-        N.prune(net, 3)
-    with pytest.raises(ValueError, match="layer=0 is out of range.*1..2.*layer before"):
-        N.diagonalise_full(net, 0)
-    with pytest.raises(TypeError, match="layer=1.0 must be an int"):
-        N.prune(net, 1.0)
-    with pytest.raises(ValueError, match="k=7 is out of range: layer 1 has 7 units"):
-        N.prune(net, 1, 7)
-    with pytest.raises(ValueError, match="k=-1 is out of range"):
-        N.grow(net, 1, -1)
-    with pytest.raises(ValueError, match="order='largest'"):
-        N.prune(net, 1, 1, order="largest")
-    with pytest.raises(ValueError, match="scale=-1"):
-        N.grow(net, 1, 1, scale=-1)
-    with pytest.raises(ValueError, match=r"q must be an orthogonal \(7, 7\)"):
-        N.rotate(net, 1, torch.eye(3))
-    with pytest.raises(TypeError, match="IsotropicMLP or an nn.Sequential"):
-        N.compress(torch.nn.Linear(3, 3))
-    with pytest.raises(ValueError, match="must alternate Linear, activation"):
-        N.sparsify(torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.Linear(3, 3)))
-    with pytest.raises(ValueError, match="widths=\\[4, 3\\]"):
-        N.IsotropicMLP([4, 3])
-    with pytest.raises(ValueError, match="psi='decay'"):
-        N.IsotropicMLP([4, 3, 2], psi="decay")
-    broken = bird(psi=None)
+def _broken_psi():
+    net = bird(psi=None)
     with torch.no_grad():
-        broken.psi[0][0] = 1.0
-    with pytest.raises(ValueError, match="psi=None, which holds ψ at 0"):
-        N.diagonalise(broken, 1)
-    with pytest.raises(ValueError, match="more units .7. than inputs .5."):
-        N.weaken(net, 0, 0.0)
-    with pytest.raises(ValueError, match="sigma=-1"):
-        N.weaken(net, 1, -1.0)
-    with pytest.raises(ValueError, match="optimizer='lbfgs'"):
-        N.train(net, inputs(5), torch.zeros(400, dtype=torch.long), 1, optimizer="lbfgs")
+        net.psi[0][0] = 1.0  # psi=None promises ψ = 0
+    return net
+
+
+NET = bird()  # linear layers 0..3, hidden layers 0..2
+BAD_INPUT = [
+    (ValueError, "layer=7 is out of range.*0..2", lambda: N.diagonalise(NET, 7)),
+    (ValueError, "layer=-1 is out of range", lambda: N.grow(NET, -1)),
+    (ValueError, "layer=3 is the output layer", lambda: N.prune(NET, 3)),
+    (ValueError, "layer=0 is out of range.*1..2.*layer before", lambda: N.diagonalise_full(NET, 0)),
+    (TypeError, "layer=1.0 must be an int", lambda: N.prune(NET, 1.0)),
+    (ValueError, "k=7 is out of range: layer 1 has 7 units", lambda: N.prune(NET, 1, 7)),
+    (ValueError, "k=-1 is out of range", lambda: N.grow(NET, 1, -1)),
+    (ValueError, "order='largest'", lambda: N.prune(NET, 1, 1, order="largest")),
+    (ValueError, "scale=-1", lambda: N.grow(NET, 1, 1, scale=-1)),
+    (ValueError, r"q must be an orthogonal \(7, 7\)", lambda: N.rotate(NET, 1, torch.eye(3))),
+    (TypeError, "IsotropicMLP or an nn.Sequential", lambda: N.compress(torch.nn.Linear(3, 3))),
+    (ValueError, "must alternate Linear, activation",
+     lambda: N.sparsify(torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.Linear(3, 3)))),
+    (ValueError, r"widths=\[4, 3\]", lambda: N.IsotropicMLP([4, 3])),
+    (ValueError, "psi='decay'", lambda: N.IsotropicMLP([4, 3, 2], psi="decay")),
+    (ValueError, "psi=None, which holds ψ at 0", lambda: N.diagonalise(_broken_psi(), 1)),
+    (ValueError, "more units .7. than inputs .5.", lambda: N.weaken(NET, 0, 0.0)),
+    (ValueError, "sigma=-1", lambda: N.weaken(NET, 1, -1.0)),
+    (ValueError, "optimizer='lbfgs'",
+     lambda: N.train(NET, inputs(5), torch.zeros(400, dtype=torch.long), 1, optimizer="lbfgs")),
+]
+
+
+@pytest.mark.parametrize("error, message, call", BAD_INPUT, ids=[m for _, m, _ in BAD_INPUT])
+def test_bad_input_gets_a_clear_error(error, message, call):
+    with pytest.raises(error, match=message):
+        call()
