@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from typing import Callable
 
 import torch
 import torch.nn as nn
@@ -113,16 +114,21 @@ def activation_memory(model: nn.Module, x: torch.Tensor) -> int:
 
 
 def throughput(model: nn.Module, x: torch.Tensor, repeats: int = 10, warmup: int = 2,
-               backward: bool = False) -> float:
+               backward: bool = False, clock: Callable[[], float] = time.perf_counter) -> float:
     """Inputs per second of ``model(x)`` (forward, or forward + backward): the median of
-    ``repeats`` timed runs after ``warmup`` untimed ones, synchronising the GPU around each."""
+    ``repeats`` timed runs after ``warmup`` untimed ones, synchronising the GPU around each.
+
+    ``clock`` reads the time: wall-clock time by default. ``time.process_time`` reads the CPU
+    time of this process instead, which on a shared machine leaves out the moments the other
+    programs run: for single-threaded CPU work, the time an idle machine would take (it does not
+    see GPU kernels, which run asynchronously)."""
     if repeats < 1 or warmup < 0:
         raise ValueError(f"throughput: repeats={repeats} must be >= 1 and warmup={warmup} >= 0")
     sync = torch.cuda.synchronize if x.is_cuda else (lambda: None)
     times = []
     for i in range(warmup + repeats):
         sync()
-        start = time.perf_counter()
+        start = clock()
         if backward:
             model(x).sum().backward()
         else:
@@ -130,14 +136,16 @@ def throughput(model: nn.Module, x: torch.Tensor, repeats: int = 10, warmup: int
                 model(x)
         sync()
         if i >= warmup:
-            times.append(time.perf_counter() - start)
+            times.append(clock() - start)
     return x.shape[0] / statistics.median(times)
 
 
-def best_time(fn, repeats: int = 5, threads: int | None = 1) -> float:
+def best_time(fn, repeats: int = 5, threads: int | None = 1,
+              clock: Callable[[], float] = time.perf_counter) -> float:
     """Seconds of the fastest of ``repeats`` calls of ``fn()``: on a shared machine the fastest run
     is the least disturbed one. ``threads`` pins torch's CPU threads while timing (1 by default,
-    which keeps small kernels from fighting over cores); ``None`` leaves them as they are."""
+    which keeps small kernels from fighting over cores); ``None`` leaves them as they are.
+    ``clock``: as in :func:`throughput` (``time.process_time`` for CPU time)."""
     if repeats < 1:
         raise ValueError(f"best_time: repeats={repeats} must be >= 1")
     before = torch.get_num_threads()
@@ -146,9 +154,9 @@ def best_time(fn, repeats: int = 5, threads: int | None = 1) -> float:
     try:
         times = []
         for _ in range(repeats):
-            start = time.perf_counter()
+            start = clock()
             fn()
-            times.append(time.perf_counter() - start)
+            times.append(clock() - start)
     finally:
         torch.set_num_threads(before)
     return min(times)

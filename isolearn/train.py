@@ -10,7 +10,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
-from isolearn.data import loader
+from isolearn.data import batched
 from isolearn.runtime import device as best_device
 from isolearn.runtime import static
 
@@ -68,7 +68,7 @@ def evaluate(model: nn.Module, data: Dataset | DataLoader, device: torch.device 
              batch_size: int = 512) -> tuple[float, float]:
     """Mean cross-entropy and accuracy of ``model`` on ``data`` (a Dataset or a DataLoader)."""
     device = device or next(model.parameters()).device
-    batches = data if isinstance(data, DataLoader) else loader(data, batch_size)
+    batches = data if isinstance(data, DataLoader) else batched(data, batch_size, device=device)
     was_training = model.training
     model.eval()
     total_loss, correct, n = 0.0, 0, 0
@@ -88,7 +88,9 @@ def fit(model: nn.Module, train: Dataset | DataLoader, test: Dataset | DataLoade
         schedule: str = "constant") -> History:
     """Train ``model`` for classification with AdamW and cross-entropy; evaluate after each epoch.
 
-    ``train``/``test`` are Datasets (batched here, shuffled with ``seed``) or ready DataLoaders.
+    ``train``/``test`` are Datasets (batched here, shuffled with ``seed``) or ready DataLoaders;
+    a TensorDataset moves to ``device`` once and is sliced there (``data.DeviceBatches``: the
+    same batches as a DataLoader's, without its per-image Python).
     ``schedule="cosine"`` lowers the learning rate from ``lr`` to 0 along half a cosine over all
     steps (Loshchilov & Hutter 2017), so the last epochs take small steps and the final weights
     (and batch-norm statistics) settle instead of jumping from epoch to epoch.
@@ -105,7 +107,8 @@ def fit(model: nn.Module, train: Dataset | DataLoader, test: Dataset | DataLoade
         raise ValueError(f"fit: schedule={schedule!r} must be 'constant' or 'cosine'")
     device = device or best_device()
     model.to(device)
-    batches = train if isinstance(train, DataLoader) else loader(train, batch_size, True, seed)
+    batches = (train if isinstance(train, DataLoader)  # tensors stay on the device (data.batched)
+               else batched(train, batch_size, shuffle=True, seed=seed, device=device))
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     scheduler = (torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs * len(batches))
                  if schedule == "cosine" else None)

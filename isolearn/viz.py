@@ -471,3 +471,33 @@ def channel_sum_figure(x: torch.Tensor, weight: torch.Tensor, names: Sequence[st
     ax_sum.set_title("sum over channels:\nthe output map", fontsize=10)
     ax_sum.set_xticks([]), ax_sum.set_yticks([])
     return fig
+
+
+def pareto_plot(ax, costs: Sequence[float], means: Sequence[float], lows: Sequence[float],
+                highs: Sequence[float], names: Sequence[str], xlabel: str, logx: bool = False,
+                floor: float | None = None) -> list[int]:
+    """Accuracy against one cost: each contender a point with its interval (``lows``..``highs``),
+    filled if it is on the Pareto front (the points nothing beats on both axes,
+    :func:`isolearn.compare.pareto_front`), and the front joined by a staircase: the best accuracy
+    each cost can buy. With ``floor``, the y axis starts there and a point below it is drawn on
+    the floor as a downward triangle with its value, so that one weak contender does not squash
+    the others. Returns the indices on the front."""
+    from isolearn.compare import pareto_front
+
+    front = pareto_front(costs, means)
+    for i, (c, m, lo, hi, name) in enumerate(zip(costs, means, lows, highs, names)):
+        face = f"C{i}" if i in front else "white"
+        if floor is not None and m < floor:
+            ax.plot([c], [floor], "v", color=f"C{i}", mfc=face, ms=8, label=name, clip_on=False)
+            ax.annotate(f"{name}: {m:.2f}", (c, floor), textcoords="offset points",
+                        xytext=(-6, 3), ha="right", fontsize=8, color=f"C{i}")
+            continue
+        ax.errorbar([c], [m], yerr=[[m - lo], [hi - m]], fmt="o", color=f"C{i}", capsize=3,
+                    label=name, mfc=face)
+    ax.step([costs[i] for i in front], [means[i] for i in front], where="post", color="gray",
+            lw=1, ls="--", zorder=0)
+    ax.set(xlabel=xlabel, xscale="log" if logx else "linear")
+    if floor is not None:
+        ax.set_ylim(bottom=floor)
+    ax.grid(alpha=0.3, which="both")
+    return front

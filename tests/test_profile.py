@@ -75,3 +75,14 @@ def test_best_time_restores_threads_and_takes_the_minimum():
     assert seconds >= 0 and calls == [1] * 4 and torch.get_num_threads() == before
     with pytest.raises(ValueError, match="repeats"):
         best_time(lambda: None, repeats=0)
+
+
+def test_timers_take_a_clock():
+    import time
+
+    from isolearn.profile import best_time, throughput
+
+    ticks = iter(range(100))
+    assert best_time(lambda: None, repeats=3, clock=lambda: next(ticks)) == 1  # each call: 1 tick
+    model = torch.nn.Linear(4, 2)
+    assert throughput(model, torch.zeros(8, 4), repeats=2, clock=time.process_time) > 0

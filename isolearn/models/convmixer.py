@@ -3,11 +3,13 @@
 A patch embedding turns the image into an h-channel map of (H/p) x (W/p) patches; then d blocks,
 each a depthwise convolution (mixing space, one channel at a time, with a residual connection)
 followed by a pointwise 1x1 convolution (mixing channels, one position at a time). With σ the
-activation (GELU, or ReLU for ConvMixer-768/32) and BN batch normalisation (the paper's eqs.):
+activation (GELU, or ReLU for ConvMixer-768/32) and BN batch normalisation, block l = 1..d maps
+z_{l-1} to z_l (the paper writes z_{l+1} in the last line, an index slip; the computation is
+the same):
 
-    z_0      = BN(σ(Conv_{c_in -> h, kernel p, stride p}(X)))       (patch embedding)
-    z'_l     = BN(σ(DepthwiseConv_{kernel k}(z_{l-1}))) + z_{l-1}   (spatial mixing)
-    z_{l+1}  = BN(σ(PointwiseConv(z'_l)))                           (channel mixing)
+    z_0   = BN(σ(Conv_{c_in -> h, kernel p, stride p}(X)))       (patch embedding)
+    z'_l  = BN(σ(DepthwiseConv_{kernel k}(z_{l-1}))) + z_{l-1}   (spatial mixing)
+    z_l   = BN(σ(PointwiseConv(z'_l)))                           (channel mixing)
 
 then global average pooling and a linear classifier. Every block keeps the resolution and the
 width: the network is isotropic, like the ViT and the Mixer, but all its mixing is local and
@@ -71,7 +73,7 @@ class ConvMixerBlock(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         z = z + self.depthwise(z)  # z'_l: mix space, channel by channel (b, h, n_h, n_w)
-        return self.pointwise(z)  # z_{l+1}: mix channels, position by position
+        return self.pointwise(z)  # z_l: mix channels, position by position
 
 
 class ConvMixer(nn.Module):
