@@ -264,3 +264,21 @@ BAD_INPUT = [
 def test_bad_input_gets_a_clear_error(error, message, call):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_birds_cifar10_recipe_runs_and_prunes_on_the_cpu_with_fake_data():
+    """The chapter's GPU path, on the CPU: the recipe's settings are Bird's Experiment 1, it trains
+    through isolearn.recipes on fake data, and its trained perceptron diagonalises exactly."""
+    from isolearn import recipes
+
+    r = recipes.get("bird_mlp_cifar10")
+    assert (r.optimizer, r.weight_decay, r.batch_size, r.epochs, r.schedule.lr) == (
+        "adamw", 1e-3, 48, 50, 1e-3)
+    assert recipes.params(r) == 3072 * 100 + 100 + 100 * 100 + 100 + 100 * 10 + 10 + 100 + 10 + 2
+    prepared = recipes.prepare(r, fake_data=True, limit=96, device="cpu")
+    result = recipes.train(prepared, epochs=1, progress=False)
+    net = result.model[1].double()
+    assert isinstance(net, N.IsotropicMLP) and N.widths(net) == [3072, 100, 100, 10]
+    x = prepared.x_test.flatten(1).double()  # (96, 3072)
+    assert N.output_change(net, N.diagonalise_full(net, 1), x) < TOL
+    assert N.widths(N.prune(N.diagonalise_full(net, 1), 1, 50)) == [3072, 100, 50, 10]
