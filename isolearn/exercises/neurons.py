@@ -17,7 +17,8 @@ def _psi_correction_reference(w1: torch.Tensor, b1: torch.Tensor, w2: torch.Tens
 
 
 @exercise("psi_correction", "psi_correction(w1, b1, w2, k) -> Σ W* b* over the k weakest "
-          "directions of w1, a tensor (n_out,)", _psi_correction_reference)
+          "directions of w1, a tensor (n_out,)", _psi_correction_reference,
+          forbid=("isolearn.neurons.prune",))
 def _psi_correction_cases() -> list[Case]:
     gen = torch.Generator().manual_seed(9)
     cases = []
@@ -31,7 +32,8 @@ def _psi_correction_cases() -> list[Case]:
 
 
 @exercise("compressed_widths", "compressed_widths(widths) -> the list of widths after lossless "
-          "QR compression (no ψ)", neurons.compressed_widths)
+          "QR compression (no ψ)", neurons.compressed_widths,
+          forbid=("isolearn.neurons.compressed_widths", "isolearn.neurons.compress"))
 def _compressed_widths_cases() -> list[Case]:
     return [Case((w,), f"widths={w}") for w in
             ([2, 16, 16, 2], [1, 8, 16, 8, 1], [64, 100, 100, 10], [2, 2, 16, 3],
@@ -39,7 +41,8 @@ def _compressed_widths_cases() -> list[Case]:
 
 
 @exercise("sparsified_count", "sparsified_count(widths) -> the number of weights that full "
-          "diagonalisation of layers 1, 3, 5, ... sets to 0, an int", neurons.sparsified_count)
+          "diagonalisation of layers 1, 3, 5, ... sets to 0, an int", neurons.sparsified_count,
+          forbid=("isolearn.neurons.sparsified_count", "isolearn.neurons.sparsify"))
 def _sparsified_count_cases() -> list[Case]:
     return [Case((w,), f"widths={w}") for w in
             ([3072, 1000, 1000, 10], [64, 100, 10], [5, 7, 7, 7, 3], [4, 6, 9, 5, 8, 3],

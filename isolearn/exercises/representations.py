@@ -34,7 +34,7 @@ def _srm_plane_reference(x, u, v, epsilon, angles):
 
 @exercise("srm_plane", "srm_plane(x, u, v, epsilon, angles) -> (a,): the fraction of rows of x "
           "whose direction x̂ has x̂·(cos θ u − sin θ v) ≥ epsilon, for each θ in angles",
-          _srm_plane_reference)
+          _srm_plane_reference, forbid=("isolearn.analysis.srm", "isolearn.analysis.srm_loop"))
 def _srm_plane_cases() -> list[Case]:
     gen = torch.Generator().manual_seed(8)
     e = torch.eye(6, dtype=torch.float64)
@@ -63,7 +63,7 @@ def _mc_baseline_reference(d: int, epsilon: float, n: int, seed: int) -> float:
 @exercise("mc_baseline", "mc_baseline(d, epsilon, n, seed) -> float: the fraction of n random "
           "directions (torch.randn(n, d, generator=torch.Generator().manual_seed(seed), "
           "dtype=torch.float64), each row normalised) whose first coordinate is >= epsilon",
-          _mc_baseline_reference)
+          _mc_baseline_reference, forbid=("isolearn.analysis.srm_isotropic_baseline",))
 def _mc_baseline_cases() -> list[Case]:
     return [Case((d, eps, n, s), f"d = {d}, epsilon = {eps}, n = {n}, seed = {s}")
             for d, eps, n, s in [(2, 0.5, 10_000, 0), (8, 0.75, 50_000, 1), (16, 0.4, 50_000, 2),
@@ -78,7 +78,7 @@ def _signed_srm_plane_reference(x, b_i, b_j, epsilon, angles):
           "spotlight s = cos θ û − sin θ v̂⊥ of the plane of b_i, b_j (û = b_i/‖b_i‖, v̂⊥ = "
           "b_j minus its û-part, normalised), the fraction with x̂·s ≥ ε minus the fraction "
           "with x̂·s ≤ −ε",
-          _signed_srm_plane_reference)
+          _signed_srm_plane_reference, forbid=("isolearn.analysis.srm", "isolearn.analysis.srm_loop"))
 def _signed_srm_plane_cases() -> list[Case]:
     gen = torch.Generator().manual_seed(9)
     e = torch.eye(6, dtype=torch.float64)

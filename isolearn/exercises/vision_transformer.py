@@ -80,7 +80,9 @@ def _linear(d_in: int, d_out: int, gen: torch.Generator) -> torch.nn.Linear:
 
 
 @exercise("multi_head_attention", "multi_head_attention(x, qkv, proj, num_heads) -> (b, n, d), with "
-          "qkv's 3d outputs laid out as (three, heads, e)", _multi_head_reference)
+          "qkv's 3d outputs laid out as (three, heads, e)", _multi_head_reference,
+          forbid=("isolearn.attention.MultiHeadSelfAttention.forward", "torch.nn.MultiheadAttention.forward",
+                  "torch.nn.functional.multi_head_attention_forward"))
 def _multi_head_cases() -> list[Case]:
     cases = []
     # one head first (no split to get wrong), then more heads; d != n so a swapped axis shows
