@@ -492,3 +492,49 @@ class IsotropicMLP(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         z, g = self.layers(x)[-1]
         return self.linears[-1](g * z) + g * self.psi[-1]  # (n, classes)
+
+
+# ---------------------------------------------------------------------------------------------
+# Isotropic tanh at the scale of a wide layer (chapter 10)
+# ---------------------------------------------------------------------------------------------
+def scaled_isotropic_tanh(x: torch.Tensor, scale: float, dim: int = -1) -> torch.Tensor:
+    """c · tanh(‖x‖/c) x/‖x‖ over axis ``dim``, with c = ``scale``: isotropic tanh whose ball
+    has radius c instead of 1.
+
+    Isotropic tanh maps a whole layer into the unit ball, while elementwise tanh on D units
+    reaches lengths up to √D: in a hidden layer of D = 4C units each coordinate comes out about
+    √D times smaller. With c = √D the two saturate at the same length, and near 0 both are the
+    identity (gain 1). Still isotropic: c is a constant, not a function of x."""
+    validate.number(scale, "scale", "scaled_isotropic_tanh", minimum=0, strict=True, example=8.0)
+    return scale * isotropic_tanh(x / scale, dim)
+
+
+def _scaled_tanh_branchless(x: torch.Tensor, scale: float, dim: int) -> torch.Tensor:
+    """:func:`scaled_isotropic_tanh` without a Python ``if`` on the data, so that
+    ``torch.func.vmap`` can batch it (training a stack of models, :mod:`isolearn.stack`): the
+    same gain as :func:`tanh_gain`, both branches computed and one chosen by ``torch.where``.
+    It leaves out isotropic_tanh's care for lengths that overflow to inf (NaN there)."""
+    y = x / scale
+    s = (y * y).sum(dim=dim, keepdim=True)  # (..., 1, ...)
+    small = s < torch.finfo(s.dtype).eps ** 0.5
+    series = 1 + s * (-1 / 3 + s * (2 / 15 - s * 17 / 315))
+    r = torch.sqrt(torch.where(small, 1.0, s))  # never √0
+    return x * torch.where(small, series, torch.tanh(r) / r)
+
+
+class ScaledIsoTanh(_OverDim):
+    """:func:`scaled_isotropic_tanh` as a layer. The scale is fixed when the layer is built
+    (usually √width): it does not follow the width of its input, so growing or pruning the layer
+    (chapter 9) leaves the activation, and the function, as they were."""
+
+    def __init__(self, scale: float, dim: int = -1):
+        super().__init__(dim)
+        self.scale = float(validate.number(scale, "scale", "ScaledIsoTanh", minimum=0, strict=True,
+                                           example=8.0))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check_dim(x, self.dim, "ScaledIsoTanh")
+        return _scaled_tanh_branchless(x, self.scale, self.dim)  # vmap-safe (isolearn.stack)
+
+    def extra_repr(self) -> str:
+        return f"scale={self.scale:.3g}, dim={self.dim}"

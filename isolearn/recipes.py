@@ -843,6 +843,62 @@ register(Recipe(
                  "isotropic tanh uses a Taylor series near 0 instead of his identity inside |z| <= 1e-3")))
 
 
+# Chapter 10: the shapes of chapter 6's CIFAR-10 contenders (isolearn.compare), with the options.
+ISOTROPY_SHAPES = {
+    "ViT": ("vit_digits", dict(img_size=32, patch_size=4, embed_dim=128, depth=4, num_heads=4,
+                               mlp_ratio=2.0)),
+    "Mixer": ("mixer_digits", dict(img_size=32, patch_size=2, hidden_dim=128, depth=4,
+                                   tokens_mlp_dim=128, channels_mlp_dim=256)),
+    "ConvMixer": ("convmixer_256_8", dict()),
+}
+# chapter 10's three variants: the paper's, isotropic tanh at the scale √D, and with RMSNorm too
+ISOTROPY_VARIANTS = {"GELU": dict(activation="gelu"),
+                     "iso tanh": dict(activation="iso_tanh_scaled"),
+                     "iso tanh + RMS": dict(activation="iso_tanh_scaled", norm="rms")}
+
+
+def isotropy_contender(family: str = "Mixer", activation: str = "gelu", norm: str | None = None) -> nn.Module:
+    """Chapter 10's CIFAR-10 model: chapter 6's ``family`` contender ("ViT", "Mixer",
+    "ConvMixer") with ``activation`` and ``norm`` (None: the paper's normaliser)."""
+    from isolearn.models import create
+
+    if family not in ISOTROPY_SHAPES:
+        raise ValueError(f"isotropy_contender: family={family!r} must be one of "
+                         f"{', '.join(map(repr, ISOTROPY_SHAPES))}")
+    preset, shape = ISOTROPY_SHAPES[family]
+    options = dict(shape, in_chans=3, num_classes=10, activation=activation)
+    return create(preset, **options, **({} if norm is None else {"norm": norm}))
+
+
+register(Recipe(
+    name="isotropy_cifar10", chapter=10,
+    title="chapter 10 on CIFAR-10: ViT, Mixer, ConvMixer with GELU or isotropic tanh, LayerNorm or RMSNorm",
+    data="cifar10", model=isotropy_contender, model_options={"family": "Mixer", "activation": "gelu"},
+    model_label="chapter 6's contender (family, activation, norm: with_options(...))", epochs=15,
+    batch_size=128, optimizer="adamw", weight_decay=0.05, schedule=Cosine(3e-3),
+    augment=(Crop(4), Flip()), normalize=(CIFAR10_MEAN, (0.2470, 0.2435, 0.2616)),
+    reference="this book, chapter 6's race recipe (no published baseline for these variants)",
+    differences=("fp32: the isotropic gain sums squares over a whole layer, which fp16 can overflow; "
+                 "the same recipe for every variant, tuned for none")))
+
+
+def isotropy_comparison(epochs: int | None = None, seeds: Sequence[int] = (0,), fake_data: bool = False,
+                        limit: int | None = None, device: torch.device | str | None = None) -> Table:
+    """Chapter 10's GPU path: recipe ``isotropy_cifar10`` for every family and variant
+    (:data:`ISOTROPY_VARIANTS`) and seed; one row each with the test accuracy (blank for fake
+    data) and the training minutes."""
+    base, rows = get("isotropy_cifar10"), []
+    for family in ISOTROPY_SHAPES:
+        for variant, options in ISOTROPY_VARIANTS.items():
+            r = base.with_options(family=family, **options)
+            for seed in seeds:
+                x = train(prepare(r, fake_data, limit, device, seed), epochs, seed=seed, progress=False)
+                acc = None if x.fake_data else round(x.history.test_acc[-1], 4)
+                rows.append([family, variant, seed, acc, round(sum(x.epoch_seconds) / 60, 2)])
+    return Table(["family", "variant", "seed", "test acc", "train min"], rows,
+                 title=f"isotropy_cifar10, {epochs or base.epochs} epochs")
+
+
 # --- command line -------------------------------------------------------------------------------
 
 

@@ -851,10 +851,32 @@ def _widget_cases() -> list[Case]:
     ]
 
 
+def _isotropy_cases() -> list[Case]:
+    """Chapter 10: the activation and norm options, the symmetry checker, the new norm."""
+    from isolearn import norm, symmetry
+
+    return [
+        Case("models | create('vit_digits', activation='swish')",
+             lambda: models.create("vit_digits", activation="swish"), 1, "activation='swish'"),
+        Case("models | create('mixer_digits', norm='batch')",
+             lambda: models.create("mixer_digits", norm="batch"), 1, "norm='batch'"),
+        Case("models | create('convmixer_digits', norm='layer')",
+             lambda: models.create("convmixer_digits", norm="layer"), 1, "norm='layer'"),
+        Case("symmetry | symmetries(nn.Linear)", lambda: symmetry.symmetries(nn.Linear(2, 2)), 1, "model"),
+        Case("symmetry | rotate_stream q of the wrong width",
+             lambda: symmetry.rotate_stream(models.create("vit_digits", depth=1), torch.eye(3)), 1, "q"),
+        Case("activations | ScaledIsoTanh(scale=0)", lambda: act.ScaledIsoTanh(0.0), 1, "scale"),
+        Case("norm | rms_norm on an int tensor", lambda: norm.rms_norm(torch.ones(2, 3, dtype=torch.long)), 1,
+             "float"),
+        Case("norm | affine_step, 5 inputs and 4 gradients",
+             lambda: norm.affine_step(torch.ones(5, 2), torch.ones(4, 3), 0.1), 1, "grad_z"),
+    ]
+
+
 def all_cases() -> list[Case]:
     return (_model_cases() + _data_cases() + _conv_cases() + _patch_attention_cases() + _activation_cases()
             + _planar_cases() + _train_cases() + _profile_cases() + _compare_cases() + _figure_cases()
-            + _widget_cases())
+            + _widget_cases() + _isotropy_cases())
 
 
 CASES = all_cases()

@@ -356,3 +356,14 @@ def test_chapter8_autoencoder_recipe_runs_and_starts_alike_for_both_activations(
     assert math.isfinite(result.history.test_loss[-1])
     with pytest.raises(ValueError, match="pixels=780"):
         recipes.autoencoder_mlp(pixels=780)
+
+
+def test_chapter10_comparison_runs_every_family_and_variant_with_fake_data():
+    table = recipes.isotropy_comparison(epochs=1, fake_data=True, limit=4, device=CPU)
+    assert [row[:2] for row in table.rows] == [[f, v] for f in recipes.ISOTROPY_SHAPES
+                                              for v in recipes.ISOTROPY_VARIANTS]
+    assert all(row[3] is None for row in table.rows)  # fake data: no accuracy shown
+    model = recipes.isotropy_contender("ConvMixer", "iso_tanh_scaled", "rms")
+    assert model.config.norm == "rms" and model.config.dim == 256
+    with pytest.raises(ValueError, match="family='CNN' must be one of"):
+        recipes.isotropy_contender("CNN")

@@ -41,7 +41,7 @@ def test_citations_that_share_author_and_year_get_letters(ext):
     labels = {e.key: e.label for e in style.format_entries(entries.values())}
     assert len(set(labels.values())) == len(labels), "two entries share a label"
     bird = sorted(v for k, v in labels.items() if k.startswith("bird2025"))
-    assert bird == ["Bird, 2025a", "Bird, 2025b", "Bird, 2025c"]
+    assert bird == ["Bird, 2025a", "Bird, 2025b", "Bird, 2025c", "Bird, 2025d"]
     assert labels["trockman2023convmixer"] == "Trockman and Kolter, 2023"
     assert labels["dosovitskiy2021vit"] == "Dosovitskiy et al., 2021"
     assert all(re.fullmatch(r".+, (\d{4}|n\.d\.)[a-z]?", v) for v in labels.values()), labels

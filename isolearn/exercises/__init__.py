@@ -768,3 +768,4 @@ from isolearn.exercises import convmixer  # noqa: E402,F401  chapter 5
 from isolearn.exercises import measured  # noqa: E402,F401  chapter 6
 from isolearn.exercises import representations  # noqa: E402,F401  chapter 8
 from isolearn.exercises import neurons  # noqa: E402,F401  chapter 9
+from isolearn.exercises import isotropy  # noqa: E402,F401  chapter 10

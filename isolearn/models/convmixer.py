@@ -25,9 +25,9 @@ import torch.nn as nn
 from einops import reduce
 
 from isolearn import validate
-from isolearn.models import register_config
+from isolearn.models import choices, register_config
 
-ACTIVATIONS = {"gelu": nn.GELU, "relu": nn.ReLU}
+ACTIVATIONS = choices.ACTIVATIONS  # "iso_tanh", "iso_tanh_scaled": over the channels of each pixel
 
 
 @dataclass
@@ -38,7 +38,8 @@ class ConvMixerConfig:
     patch_size: int = 7  # p: the stem's kernel and stride
     in_chans: int = 3
     num_classes: int = 1000
-    activation: str = "gelu"  # "gelu" or "relu" (ConvMixer-768/32)
+    activation: str = "gelu"  # "gelu" or "relu" (ConvMixer-768/32), or an isotropic one (chapter 10)
+    norm: str = "batch"  # "batch" (BatchNorm, the paper's) or "rms" (RMSNorm over the channels)
 
     def __post_init__(self) -> None:
         validate.fields(self, ("dim", "depth", "kernel_size", "patch_size", "in_chans", "num_classes"))
@@ -49,25 +50,27 @@ class ConvMixerConfig:
                 f"'same' padding would need {k // 2} pixels on one side and {k // 2 - 1} on the "
                 f"other, which shifts the map half a patch per block; use an odd kernel_size such "
                 f"as {k - 1} or {k + 1}")
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"ConvMixerConfig: activation={self.activation!r} must be one of "
-                             f"{', '.join(map(repr, ACTIVATIONS))}")
+        choices.check(self.activation, ACTIVATIONS, "activation", "ConvMixerConfig")
+        choices.check(self.norm, ("batch", "rms"), "norm", "ConvMixerConfig")
 
 
-def conv_act_norm(conv: nn.Conv2d, activation: str) -> nn.Sequential:
-    """BN(σ(conv(x))): the paper's unit, in its order (activation before the norm)."""
-    return nn.Sequential(conv, ACTIVATIONS[activation](), nn.BatchNorm2d(conv.out_channels))
+def conv_act_norm(conv: nn.Conv2d, activation: str, norm: str = "batch") -> nn.Sequential:
+    """BN(σ(conv(x))): the paper's unit, in its order (activation before the norm). An isotropic
+    σ and ``norm="rms"`` act on the channel vector of each pixel (axis 1)."""
+    h = conv.out_channels
+    return nn.Sequential(conv, choices.activation_layer(activation, h, dim=1),
+                         choices.norm_layer(norm, h, dim=1))
 
 
 class ConvMixerBlock(nn.Module):
     """One block on an h-channel map of patches: (b, h, H/p, W/p) -> the same shape."""
 
-    def __init__(self, dim: int, kernel_size: int, activation: str = "gelu"):
+    def __init__(self, dim: int, kernel_size: int, activation: str = "gelu", norm: str = "batch"):
         super().__init__()
         # groups=dim: each channel has its own k x k kernel and sees only itself (depthwise)
         self.depthwise = conv_act_norm(nn.Conv2d(dim, dim, kernel_size, groups=dim,
-                                                 padding=kernel_size // 2), activation)
-        self.pointwise = conv_act_norm(nn.Conv2d(dim, dim, kernel_size=1), activation)
+                                                 padding=kernel_size // 2), activation, norm)
+        self.pointwise = conv_act_norm(nn.Conv2d(dim, dim, kernel_size=1), activation, norm)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         z = z + self.depthwise(z)  # z'_l: mix space, channel by channel (b, h, n_h, n_w)
@@ -85,8 +88,8 @@ class ConvMixer(nn.Module):
         super().__init__()
         self.config = c = config or ConvMixerConfig(**overrides)
         self.stem = conv_act_norm(nn.Conv2d(c.in_chans, c.dim, c.patch_size, stride=c.patch_size),
-                                  c.activation)  # z_0
-        self.blocks = nn.Sequential(*[ConvMixerBlock(c.dim, c.kernel_size, c.activation)
+                                  c.activation, c.norm)  # z_0
+        self.blocks = nn.Sequential(*[ConvMixerBlock(c.dim, c.kernel_size, c.activation, c.norm)
                                       for _ in range(c.depth)])
         self.head = nn.Linear(c.dim, c.num_classes)
 
@@ -115,8 +118,9 @@ def convmixer_param_count(c: ConvMixerConfig, head: bool = True) -> int:
     head: (h + 1)·classes.
     """
     h, k, p = c.dim, c.kernel_size, c.patch_size
-    stem = (p * p * c.in_chans + 1) * h + 2 * h
-    block = (k * k + 1) * h + 2 * h + (h + 1) * h + 2 * h
+    bn = 2 * h if c.norm == "batch" else 0  # BatchNorm's γ, β; RMSNorm has none
+    stem = (p * p * c.in_chans + 1) * h + bn
+    block = (k * k + 1) * h + bn + (h + 1) * h + bn
     return stem + c.depth * block + ((h + 1) * c.num_classes if head else 0)
 
 

@@ -21,7 +21,7 @@ import torch.nn as nn
 from einops import rearrange
 
 from isolearn import validate
-from isolearn.models import register_config
+from isolearn.models import choices, register_config
 from isolearn.patches import PatchEmbed, check_patch_size
 
 
@@ -35,31 +35,38 @@ class MixerConfig:
     depth: int = 12  # the number of Mixer blocks
     tokens_mlp_dim: int = 384  # D_S: hidden width of the token-mixing MLP
     channels_mlp_dim: int = 3072  # D_C: hidden width of the channel-mixing MLP
+    activation: str = "gelu"  # of both MLPs; "iso_tanh", "iso_tanh_scaled": over the hidden width
+    norm: str = "layer"  # "layer" (LayerNorm, the paper's) or "rms" (RMSNorm without a gain)
 
     def __post_init__(self) -> None:
         validate.fields(self, ("img_size", "patch_size", "in_chans", "num_classes", "hidden_dim", "depth",
                                "tokens_mlp_dim", "channels_mlp_dim"))
         check_patch_size(self.img_size, self.img_size, self.patch_size, "MixerConfig")
+        choices.check(self.activation, choices.ACTIVATIONS, "activation", "MixerConfig")
+        choices.check(self.norm, ("layer", "rms"), "norm", "MixerConfig")
 
     @property
     def num_tokens(self) -> int:  # S
         return (self.img_size // self.patch_size) ** 2
 
 
-def mlp(dim: int, hidden: int) -> nn.Sequential:
-    """The MLP of both mixings: Dense(dim -> hidden), GELU, Dense(hidden -> dim)."""
-    return nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim))
+def mlp(dim: int, hidden: int, activation: str = "gelu") -> nn.Sequential:
+    """The MLP of both mixings: Dense(dim -> hidden), GELU, Dense(hidden -> dim); an isotropic
+    ``activation`` acts on the whole hidden vector (:mod:`isolearn.models.choices`)."""
+    return nn.Sequential(nn.Linear(dim, hidden), choices.activation_layer(activation, hidden),
+                         nn.Linear(hidden, dim))
 
 
 class MixerBlock(nn.Module):
     """One Mixer block on the patches x channels table: (b, S, C) -> (b, S, C)."""
 
-    def __init__(self, num_tokens: int, hidden_dim: int, tokens_mlp_dim: int, channels_mlp_dim: int):
+    def __init__(self, num_tokens: int, hidden_dim: int, tokens_mlp_dim: int, channels_mlp_dim: int,
+                 activation: str = "gelu", norm: str = "layer"):
         super().__init__()
-        self.norm1 = nn.LayerNorm(hidden_dim, eps=1e-6)
-        self.token_mlp = mlp(num_tokens, tokens_mlp_dim)
-        self.norm2 = nn.LayerNorm(hidden_dim, eps=1e-6)
-        self.channel_mlp = mlp(hidden_dim, channels_mlp_dim)
+        self.norm1 = choices.norm_layer(norm, hidden_dim)
+        self.token_mlp = mlp(num_tokens, tokens_mlp_dim, activation)
+        self.norm2 = choices.norm_layer(norm, hidden_dim)
+        self.channel_mlp = mlp(hidden_dim, channels_mlp_dim, activation)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = rearrange(self.norm1(x), "b s c -> b c s")  # each channel's column becomes a row
@@ -75,8 +82,9 @@ class MLPMixer(nn.Module):
         self.config = c = config or MixerConfig(**overrides)
         self.stem = PatchEmbed(c.img_size, c.patch_size, c.in_chans, c.hidden_dim)  # (b, S, C)
         self.blocks = nn.Sequential(*[MixerBlock(c.num_tokens, c.hidden_dim, c.tokens_mlp_dim,
-                                                 c.channels_mlp_dim) for _ in range(c.depth)])
-        self.norm = nn.LayerNorm(c.hidden_dim, eps=1e-6)
+                                                 c.channels_mlp_dim, c.activation, c.norm)
+                                      for _ in range(c.depth)])
+        self.norm = choices.norm_layer(c.norm, c.hidden_dim)
         self.head = nn.Linear(c.hidden_dim, c.num_classes)
         nn.init.zeros_(self.head.weight)  # as in the reference code
         nn.init.zeros_(self.head.bias)
@@ -92,8 +100,9 @@ def mixer_param_count(c: MixerConfig, head: bool = False) -> int:
     """Parameters by formula. The paper's Table 1 counts the body only (``head=False``)."""
     S, C, DS, DC = c.num_tokens, c.hidden_dim, c.tokens_mlp_dim, c.channels_mlp_dim
     stem = (c.patch_size ** 2 * c.in_chans + 1) * C
-    block = 2 * 2 * C + (S * DS + DS + DS * S + S) + (C * DC + DC + DC * C + C)
-    body = stem + c.depth * block + 2 * C
+    ln = 2 * C if c.norm == "layer" else 0  # a LayerNorm's γ, β; RMSNorm has none
+    block = 2 * ln + (S * DS + DS + DS * S + S) + (C * DC + DC + DC * C + C)
+    body = stem + c.depth * block + ln
     return body + ((C + 1) * c.num_classes if head else 0)
 
 

@@ -19,7 +19,7 @@ import torch.nn as nn
 
 from isolearn import validate
 from isolearn.attention import MultiHeadSelfAttention
-from isolearn.models import register_config
+from isolearn.models import choices, register_config
 from isolearn.patches import PatchEmbed, check_patch_size
 
 
@@ -35,6 +35,8 @@ class ViTConfig:
     mlp_ratio: float = 4.0  # the MLP's hidden width is mlp_ratio · d
     pool: str = "cls"  # "cls": the class token's output; "mean": the mean over tokens
     position_embedding: bool = True  # False: no E_pos, the tokens form a set (an ablation)
+    activation: str = "gelu"  # of the MLP; "iso_tanh", "iso_tanh_scaled": over its hidden width
+    norm: str = "layer"  # "layer" (LayerNorm, the paper's) or "rms" (RMSNorm without a gain)
 
     def __post_init__(self):
         if self.pool not in ("cls", "mean"):
@@ -46,6 +48,8 @@ class ViTConfig:
             raise ValueError(f"ViTConfig: mlp_ratio={self.mlp_ratio!r} gives an MLP of width "
                              f"int(embed_dim · mlp_ratio) = 0; use e.g. mlp_ratio=4.0")
         check_patch_size(self.img_size, self.img_size, self.patch_size, "ViTConfig")
+        choices.check(self.activation, choices.ACTIVATIONS, "activation", "ViTConfig")
+        choices.check(self.norm, ("layer", "rms"), "norm", "ViTConfig")
 
     @property
     def num_patches(self) -> int:
@@ -55,13 +59,15 @@ class ViTConfig:
 class Block(nn.Module):
     """A pre-norm Transformer block, equations (2) and (3): (b, n, d) -> (b, n, d)."""
 
-    def __init__(self, dim: int, num_heads: int, mlp_ratio: float = 4.0):
+    def __init__(self, dim: int, num_heads: int, mlp_ratio: float = 4.0, activation: str = "gelu",
+                 norm: str = "layer"):
         super().__init__()
         hidden = int(dim * mlp_ratio)
-        self.norm1 = nn.LayerNorm(dim, eps=1e-6)
+        self.norm1 = choices.norm_layer(norm, dim)
         self.attn = MultiHeadSelfAttention(dim, num_heads)
-        self.norm2 = nn.LayerNorm(dim, eps=1e-6)
-        self.mlp = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim))
+        self.norm2 = choices.norm_layer(norm, dim)
+        self.mlp = nn.Sequential(nn.Linear(dim, hidden), choices.activation_layer(activation, hidden),
+                                 nn.Linear(hidden, dim))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x + self.attn(self.norm1(x))  # (2): tokens exchange information
@@ -79,8 +85,9 @@ class ViT(nn.Module):
         self.cls_token = nn.Parameter(torch.zeros(1, 1, c.embed_dim)) if c.pool == "cls" else None
         self.pos_embed = (nn.Parameter(torch.zeros(1, n_tokens, c.embed_dim)) if c.position_embedding
                           else None)  # (1, n [+ 1], d)
-        self.blocks = nn.Sequential(*[Block(c.embed_dim, c.num_heads, c.mlp_ratio) for _ in range(c.depth)])
-        self.norm = nn.LayerNorm(c.embed_dim, eps=1e-6)
+        self.blocks = nn.Sequential(*[Block(c.embed_dim, c.num_heads, c.mlp_ratio, c.activation, c.norm)
+                                      for _ in range(c.depth)])
+        self.norm = choices.norm_layer(c.norm, c.embed_dim)
         self.head = nn.Linear(c.embed_dim, c.num_classes)
         self.apply(self._init)
         if self.pos_embed is not None:
@@ -140,8 +147,9 @@ def vit_param_count(c: ViTConfig) -> int:
     patch = (c.patch_size ** 2 * c.in_chans + 1) * d
     positions = (c.num_patches + (c.pool == "cls")) * d if c.position_embedding else 0
     tokens = positions + (d if c.pool == "cls" else 0)  # E_pos and the class token
-    block = 4 * d + (3 * d * d + 3 * d) + (d * d + d) + (d * hidden + hidden) + (hidden * d + d)
-    return patch + tokens + c.depth * block + 2 * d + (d + 1) * c.num_classes
+    ln = 2 * d if c.norm == "layer" else 0  # a LayerNorm's γ, β; RMSNorm has none
+    block = 2 * ln + (3 * d * d + 3 * d) + (d * d + d) + (d * hidden + hidden) + (hidden * d + d)
+    return patch + tokens + c.depth * block + ln + (d + 1) * c.num_classes
 
 
 def _vit_preset(name: str, description: str, **shape) -> None:
