@@ -163,3 +163,17 @@ def test_chapter3_exercises_catch_typical_mistakes():
     assert channel_first.status == "failed"  # (c, p1, p2) order instead of (p1, p2, c)
     no_cls = check("vit_params", lambda s, p, c, k, d, L, r=4.0: 0)
     assert no_cls.status == "failed" and "expected 2,578, got 0" in no_cls.detail  # the smallest ViT first
+
+
+def test_an_exercise_never_accepts_the_library_function_it_asks_for():
+    """Where an exercise's reference is isolearn's own public function, passing that function
+    must not pass (chapter 9's compressed_widths did, before its forbid= named it)."""
+    from isolearn.exercises import EXERCISES, check
+
+    public = {name: ex for name, ex in EXERCISES.items()
+              if getattr(ex.reference, "__module__", "").startswith("isolearn.")
+              and not ex.reference.__module__.startswith("isolearn.exercises")
+              and not ex.reference.__name__.startswith("_")}
+    assert public, "no exercise uses a library function as its reference: nothing to check"
+    accepted = [name for name, ex in public.items() if check(name, ex.reference).passed]
+    assert not accepted, f"these exercises pass when given the library's own answer: {accepted}"

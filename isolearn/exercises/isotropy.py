@@ -15,7 +15,8 @@ def _rms_norm_reference(x: torch.Tensor) -> torch.Tensor:
 
 
 @exercise("rms_norm", "rms_norm(x) -> x / sqrt(mean(x², last axis) + 1e-6), the shape of x",
-          _rms_norm_reference, forbid=("torch.nn.functional.rms_norm",), gradient="equal")
+          _rms_norm_reference, forbid=("torch.nn.functional.rms_norm", "isolearn.norm.rms_norm",
+                                        "isolearn.norm.RMSNorm.forward"), gradient="equal")
 def _rms_norm_cases() -> list[Case]:
     gen = torch.Generator().manual_seed(10)
     cases = []
@@ -26,7 +27,8 @@ def _rms_norm_cases() -> list[Case]:
 
 
 @exercise("scaled_iso_tanh", "scaled_iso_tanh(x, scale) -> scale · tanh(‖x‖/scale) x/‖x‖ over the "
-          "last axis, the shape of x", scaled_isotropic_tanh, gradient="finite")
+          "last axis, the shape of x", scaled_isotropic_tanh, gradient="finite",
+          forbid=("isolearn.activations.scaled_isotropic_tanh", "isolearn.activations.ScaledIsoTanh.forward"))
 def _scaled_iso_tanh_cases() -> list[Case]:
     gen = torch.Generator().manual_seed(11)
     cases = []
@@ -37,7 +39,8 @@ def _scaled_iso_tanh_cases() -> list[Case]:
 
 
 @exercise("affine_step", "affine_step(x, grad_z, lr) -> how one SGD step on (W, b) moves the "
-          "outputs z = W x + b of the n inputs, a tensor (n, m)", affine_step)
+          "outputs z = W x + b of the n inputs, a tensor (n, m)", affine_step,
+          forbid=("isolearn.norm.affine_step",))
 def _affine_step_cases() -> list[Case]:
     gen = torch.Generator().manual_seed(12)
     cases = []
