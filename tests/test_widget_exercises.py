@@ -141,6 +141,11 @@ def test_every_chapter_has_a_widget_exercise_with_alt_text(path):
         assert len(alt) > 20, f"{path.name}: give the widget exercise's figure alt text"
         name = re.search(r"(\w+Exercise)\(", source(cell)).group(1)
         assert hasattr(wx, name)
+    markdown = "".join(source(c) for c in load(path)["cells"] if c["cell_type"] == "markdown")
+    labels = re.findall(r"^:label: (ex-widget-[\w-]+)", markdown, re.M)
+    assert len(labels) == len(cells), f"{path.name}: each widget exercise needs an {{exercise}}"
+    for label in labels:
+        assert f"{{solution}} {label}" in markdown, f"{path.name}: {label} has no solution dropdown"
 
 
 def test_the_printed_solutions_agree_with_the_exercises():

@@ -2,7 +2,7 @@
 // in the page, with no kernel: every chapter shows at least one quiz; in each quiz, a wrong option
 // clicked shows its own feedback as incorrect and the right one its feedback as correct, and a
 // numeric question graded with Enter says "incorrect" to a wrong number and "correct" to the
-// answer. The widget exercises' solutions are dropdowns that open. Chapter pages, desktop only
+// answer. The solutions (those of the widget exercises among them) are dropdowns that open. Chapter pages, desktop only
 // (the clicks are the same everywhere; the layout checks cover the other modes).
 const feedbackOf = async (question) => {
   const fb = question.locator(".Feedback");
@@ -69,9 +69,9 @@ export default {
       }
     }
     // the widget exercises: a static picture on the page, and the solution in a dropdown
-    const solutions = tab.locator(".admonition.dropdown", { hasText: "Solution:" });
+    const solutions = tab.locator(".solution.dropdown");
     if (await solutions.count() === 0) {
-      ctx.fail("page", "no widget-exercise solution dropdown (an admonition 'Solution: ...' with :class: dropdown)");
+      ctx.fail("page", "no solution dropdown (a {solution} with :class: dropdown, as under every widget exercise)");
     }
     for (let i = 0; i < await solutions.count(); i++) {
       const box = solutions.nth(i);
