@@ -100,6 +100,23 @@ def test_quiz_shows_html_and_script_and_keeps_the_random_state(monkeypatch):
     assert json.loads(json.dumps(quizzes.questions("ch01", "output-size")))
 
 
+def test_the_script_waits_for_mathjax():
+    """The page's MathJax starts after the quiz's script: every MathJax test gets the guard."""
+    import jupyterquiz.dynamic.display as drawn
+
+    scripts = []
+    original = drawn.display
+    drawn.display = lambda *objs, **kw: scripts.extend(o.data for o in objs if type(o).__name__ == "Javascript")
+    try:
+        drawn.display_quiz(quizzes.questions("ch01", "output-size"))
+    finally:
+        drawn.display = original
+    raw = scripts[0]
+    assert sum(raw.count(c) for c in quizzes.MATHJAX_CHECKS) >= 4, "jupyterquiz changed its MathJax tests"
+    mended = quizzes.mathjax_guard(raw)
+    assert mended.count("&& MathJax.version") == sum(raw.count(c) for c in quizzes.MATHJAX_CHECKS)
+
+
 def test_quiz_names_a_missing_chapter_or_section():
     with pytest.raises(ValueError, match="chapter='ch99'.*choose one of"):
         quizzes.quiz("ch99", "x")

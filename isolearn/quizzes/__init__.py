@@ -184,7 +184,7 @@ def questions(chapter: str, section: str) -> list[dict]:
 
 def quiz(chapter: str, section: str) -> None:
     """Show one section's questions, graded in the browser (no kernel needed)."""
-    from IPython.display import HTML, display
+    from IPython.display import HTML, Javascript, display
 
     shown = questions(chapter, section)
     try:
@@ -195,10 +195,34 @@ def quiz(chapter: str, section: str) -> None:
     # jupyterquiz names its container with Python's global random generator: seed it from the
     # quiz's name (the same page on every build, distinct quizzes on a page) and leave the
     # reader's random state as it was.
-    state = random.getstate()
+    import jupyterquiz.dynamic.display as drawn
+
+    def guarded(*objects, **options):  # jupyterquiz's own display calls, its script mended
+        display(*[Javascript(mathjax_guard(o.data)) if isinstance(o, Javascript) else o
+                  for o in objects], **options)
+
+    state, original = random.getstate(), drawn.display
     random.seed(f"isolearn-quiz-{chapter}-{section}")
+    drawn.display = guarded
     try:
         display(HTML(STYLE))
         display_quiz(shown, colors=COLORS)
     finally:
+        drawn.display = original
         random.setstate(state)
+
+
+# jupyterquiz typesets with MathJax when ``window.MathJax`` exists, and reads MathJax.version to
+# choose how. On the website the quiz's script runs while the page loads, before the deferred
+# MathJax 3 has replaced its configuration object (which has no version): reading
+# ``MathJax.version[0]`` then throws, on every question. The questions hold no math, so the
+# guard skips typesetting until MathJax has started. tests/test_quizzes.py fails if a new
+# jupyterquiz no longer has the checks this rewrites.
+MATHJAX_CHECKS = ("typeof MathJax !== 'undefined'", "typeof MathJax != 'undefined'")
+
+
+def mathjax_guard(script: str) -> str:
+    """jupyterquiz's script with every "is MathJax there?" test also asking for its version."""
+    for check in MATHJAX_CHECKS:
+        script = script.replace(check, f"{check} && MathJax.version")
+    return script
