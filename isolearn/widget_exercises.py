@@ -409,7 +409,7 @@ class TanhRotationExercise(WidgetExercise):
             ax.plot(*stroke.T.numpy(), color="#0072b2", lw=3.2, solid_capstyle="round")
         for stroke in b:
             ax.plot(*stroke.T.numpy(), color="#e69f00", lw=1.6, ls=(0, (3, 2)))
-        ax.set(xlim=(-1.1, 1.1), ylim=(-1.1, 1.1), xticks=[], yticks=[])
+        ax.set(xlim=(-1.45, 1.45), ylim=(-1.45, 1.45), xticks=[], yticks=[])  # ‖R tanh(x)‖ ≤ √2
         ax.set_aspect("equal")
         ax.set_title(f"{degrees:g}°: tanh(Rx) solid, R tanh(x) dashed, gap "
                      f"{self.gap(degrees):.2g}", fontsize=9)
@@ -646,6 +646,8 @@ class ExactPruningExercise(WidgetExercise):
         ax = fig.subplots()
         colours = ["#0072b2"] * (len(s) - k) + ["#cc3311"] * k
         ax.bar(range(len(s)), s.numpy(), color=colours)
+        gone = list(range(len(s) - k, len(s)))  # σ = 0 has no bar: mark the pruned units
+        ax.plot(gone, [0] * k, "x", color="#cc3311", ms=9, mew=2.5, clip_on=False)
         ax.set(xlabel="unit (after diagonalisation)", ylabel="singular value σ")
         ax.set_title(f"prune the {k} weakest (red): output change {self.change(k):.2g}",
                      fontsize=10)
