@@ -25,8 +25,13 @@ $(STAMP): requirements.txt pyproject.toml
 # ISOLEARN_STATIC=1: nobody can click in a built page or a test run, so widgets draw their
 # static figure and progress bars print one line (isolearn.runtime.static).
 # Then the page weights: fails when the site is over 12 MB or a page over 3 MB with its files.
+# The chapters run first, two at a time with one torch thread each, into the build's
+# jupyter-cache (_build/.jupyter_cache); the build then takes their outputs from the cache and
+# executes only what is missing (a notebook that failed here fails there, with its traceback).
+CACHE := _build/.jupyter_cache
 book: $(STAMP)
-	ISOLEARN_STATIC=1 $(BIN)/jupyter-book build . -W -n --keep-going
+	ISOLEARN_STATIC=1 OMP_NUM_THREADS=1 $(BIN)/python book/_ext/execute_chapters.py $(CACHE)
+	ISOLEARN_STATIC=1 OMP_NUM_THREADS=1 $(BIN)/jupyter-book build . -W -n --keep-going
 	$(BIN)/python .ci/site/sizes.py _build/html
 
 # Two workers share the 2 cores: the unit tests and the notebooks run side by side, one torch

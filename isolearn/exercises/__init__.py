@@ -117,7 +117,8 @@ _STYLE = """<style>
 background:color-mix(in srgb,var(--isolearn-verdict-accent) 10%,transparent);color:inherit}
 .isolearn-verdict code{font-size:.95em;padding:0 .2em;border-radius:3px;
 background:color-mix(in srgb,currentColor 10%,transparent);color:inherit}
-.isolearn-verdict pre{margin:.4em 0 0 0;white-space:pre-wrap;background:transparent;color:inherit}
+.isolearn-verdict pre{margin:.4em 0 0 0;white-space:pre-wrap;overflow-wrap:anywhere;background:transparent;
+color:inherit}
 .isolearn-verdict--passed{--isolearn-verdict-accent:#2da44e}
 .isolearn-verdict--not-implemented{--isolearn-verdict-accent:#bf8700}
 .isolearn-verdict--failed,.isolearn-verdict--error,.isolearn-verdict--timeout,.isolearn-verdict--forbidden,
