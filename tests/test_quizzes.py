@@ -1,6 +1,6 @@
 """The check-your-understanding quizzes (isolearn.quizzes): every committed data file equals a
 fresh run of its spec (so every computed answer is recomputed here), every section is shown once
-in its chapter's notebook in a hide-input cell, and the builders refuse malformed questions."""
+in its chapter's notebook in a remove-input cell, and the builders refuse malformed questions."""
 
 import json
 import random
@@ -57,8 +57,8 @@ def test_every_section_is_shown_once_hidden(chapter):
     for cell in code_cells(nb):
         for found in CALL.findall(source(cell)):
             assert found[0] == chapter, f"{notebook(chapter).name} shows {found[0]}'s quiz"
-            assert "hide-input" in cell["metadata"].get("tags", []), (
-                f"{notebook(chapter).name}: tag the cell of quiz{found} 'hide-input'")
+            assert "remove-input" in cell["metadata"].get("tags", []), (
+                f"{notebook(chapter).name}: tag the cell of quiz{found} 'remove-input'")
             calls.append(found[1])
     sections = list(quizzes.load(chapter)["sections"])
     assert calls == sections, f"{notebook(chapter).name} shows {calls}; the spec has {sections}"
@@ -115,6 +115,7 @@ def test_the_script_waits_for_mathjax():
     assert sum(raw.count(c) for c in quizzes.MATHJAX_CHECKS) >= 4, "jupyterquiz changed its MathJax tests"
     mended = quizzes.mathjax_guard(raw)
     assert mended.count("&& MathJax.version") == sum(raw.count(c) for c in quizzes.MATHJAX_CHECKS)
+    assert raw.count(quizzes.NUMBER_LABEL[0]) == 1 and quizzes.NUMBER_LABEL[1] in mended
 
 
 def test_quiz_names_a_missing_chapter_or_section():

@@ -9,7 +9,8 @@ size, a receptive field, a ratio of multiply-adds) is computed there by isolearn
 ``python -m isolearn.quizzes`` writes each chapter's questions to ``chNN.json`` beside its spec.
 Those data files are committed and shipped with the package, and ``tests/test_quizzes.py``
 checks that each one equals a fresh regeneration: an answer cannot drift from the code that
-computes it. A notebook shows one section's questions in a ``hide-input`` cell::
+computes it. A notebook shows one section's questions in a ``remove-input`` cell (the page shows the
+quiz, not the line that draws it; Colab and JupyterLab show both)::
 
     quiz("ch01", "output-size")
 
@@ -221,8 +222,14 @@ def quiz(chapter: str, section: str) -> None:
 MATHJAX_CHECKS = ("typeof MathJax !== 'undefined'", "typeof MathJax != 'undefined'")
 
 
+# The number box's label is not tied to its input (no ``for``), which screen readers and the
+# site's accessibility check (axe: "form elements must have labels") need.
+NUMBER_LABEL = ('lab.className = "InpLabel";', 'lab.className = "InpLabel"; lab.htmlFor = id + "-0";')
+
+
 def mathjax_guard(script: str) -> str:
-    """jupyterquiz's script with every "is MathJax there?" test also asking for its version."""
+    """jupyterquiz's script mended: every "is MathJax there?" test also asks for its version,
+    and the number box's label names its input."""
     for check in MATHJAX_CHECKS:
         script = script.replace(check, f"{check} && MathJax.version")
-    return script
+    return script.replace(*NUMBER_LABEL)

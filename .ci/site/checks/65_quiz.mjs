@@ -75,7 +75,7 @@ export default {
     }
     for (let i = 0; i < await solutions.count(); i++) {
       const box = solutions.nth(i);
-      const body = box.locator("p").last();
+      const body = box.locator("section").first();  // the text under the title
       if (await body.isVisible()) {
         ctx.fail(`solution dropdown #${i + 1}`, "the solution is shown before the reader opens it");
         continue;
