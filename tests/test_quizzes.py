@@ -100,6 +100,17 @@ def test_quiz_shows_html_and_script_and_keeps_the_random_state(monkeypatch):
     assert json.loads(json.dumps(quizzes.questions("ch01", "output-size")))
 
 
+def test_a_built_page_carries_the_functions_once(monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda *objs, **kw: shown.extend(objs))
+    monkeypatch.setattr(quizzes, "_SCRIPT_LOADED", [])
+    for flag in ("1", "1", "0"):
+        monkeypatch.setenv("ISOLEARN_STATIC", flag)
+        quizzes.quiz("ch01", "output-size")
+    scripts = [o.data for o in shown if type(o).__name__ == "Javascript"]
+    assert ["function show_questions" in s for s in scripts] == [True, False, True]
+
+
 def test_the_script_waits_for_mathjax():
     """The page's MathJax starts after the quiz's script: every MathJax test gets the guard."""
     import jupyterquiz.dynamic.display as drawn

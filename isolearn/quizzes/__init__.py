@@ -205,13 +205,22 @@ def quiz(chapter: str, section: str) -> None:
     state, original = random.getstate(), drawn.display
     random.seed(f"isolearn-quiz-{chapter}-{section}")
     drawn.display = guarded
+    # jupyterquiz's functions (about 39 kB of script) come with every quiz, as a live notebook
+    # needs (Colab keeps each output apart). A built page is one document whose scripts run in
+    # order, so there, and in tests, only a notebook's first quiz carries them.
+    from isolearn.runtime import static
+
+    load_js = not (static() and _SCRIPT_LOADED)
     try:
         display(HTML(STYLE))
-        display_quiz(shown, colors=COLORS)
+        display_quiz(shown, colors=COLORS, load_js=load_js)
+        _SCRIPT_LOADED.append(True)
     finally:
         drawn.display = original
         random.setstate(state)
 
+
+_SCRIPT_LOADED: list[bool] = []  # True once this process has shown a quiz with its functions
 
 # jupyterquiz typesets with MathJax when ``window.MathJax`` exists, and reads MathJax.version to
 # choose how. On the website the quiz's script runs while the page loads, before the deferred
