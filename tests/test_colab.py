@@ -103,12 +103,14 @@ def _imported_modules() -> set[str]:
 def test_the_replica_installs_what_the_course_imports():
     distributions = metadata.packages_distributions()
     listed = {packages.canonical(p) for p in replica.PACKAGES}
+    added = {packages.canonical(p) for p in replica.ADDED_BY_ISOLEARN}
     missing = sorted({packages.canonical(d) for m in _imported_modules()
-                      for d in distributions.get(m, [m])} - listed)
+                      for d in distributions.get(m, [m])} - listed - added)
     assert not missing, (f"the course imports {missing}, which tests/colab/replica.py's PACKAGES "
                          f"does not list: add them, so the replica installs Colab's versions")
     colab = packages.colab_packages("GPU")
     assert not [p for p in listed if p not in colab], "PACKAGES names a package Colab lacks"
+    assert not [p for p in added if p in colab], "ADDED_BY_ISOLEARN names a package Colab has: pin it"
 
 
 def test_replica_constraints_are_colabs_versions():

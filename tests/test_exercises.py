@@ -121,6 +121,9 @@ def test_every_solution_of_the_appendix_passes_its_check(chapter):
     the dropdowns); each runs as printed in its notebook and gets a pass."""
     assert not chapter.unanswered, f"{chapter.path.name}: exercises without a solution: {chapter.unanswered}"
     for solution in chapter.solutions:
+        if solution.label.startswith("ex-widget-"):  # done with a widget: tests/test_widget_exercises.py
+            assert not solution.code, f"{solution.label}: a widget exercise's solution is prose"
+            continue
         namespace = _notebook_namespace(chapter.path)
         exec(solution.code, namespace)
         names = [k for k in re.findall(r"^def (\w+)", solution.code, re.M) if k in EXERCISES]

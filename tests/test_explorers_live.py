@@ -35,6 +35,16 @@ DRIVERS = {
     "PatchExplorer": "PatchExplorer(torch.rand(1, 16, 16))",
     "AttentionExplorer": "AttentionExplorer(create('vit_digits', depth=2), torch.rand(3, 1, 8, 8))",
     "RotationExplorer": "RotationExplorer()",
+    # isolearn.widget_exercises: explorers with a task and a verdict
+    "VerticalEdgeExercise": "VerticalEdgeExercise()",
+    "PyramidDepthExercise": "PyramidDepthExercise()",
+    "PatchBudgetExercise": "PatchBudgetExercise()",
+    "MixerCrossoverExercise": "MixerCrossoverExercise()",
+    "CornerReachExercise": "CornerReachExercise()",
+    "AttentionShareExercise": "AttentionShareExercise()",
+    "TanhRotationExercise": "TanhRotationExercise()",
+    "SpotlightWidthExercise": "SpotlightWidthExercise()",
+    "ExactPruningExercise": "ExactPruningExercise()",
 }
 
 
@@ -93,3 +103,28 @@ def test_explorer_reacts_to_every_control(kernel, cls):
         changed = after != before and any(after.values())  # (not in the assert: no PNG dump)
         assert changed, f"{cls.__name__}: moving {what} did not change the figure"
         before = after
+
+
+# A widget exercise, live: the controls sent to the right setting turn the verdict to ✅ (the
+# verdict is an HTML widget, so its text is the model's state that a browser would render).
+RIGHT = {"PatchBudgetExercise": [4], "CornerReachExercise": [5, 4],
+         "VerticalEdgeExercise": [-1, 0, 1, -2, 0, 2, -1, 0, 1]}
+
+
+@pytest.mark.parametrize("name", sorted(RIGHT))
+def test_a_widget_exercise_turns_green_live(kernel, name):
+    build = f"from isolearn.widget_exercises import {name}\n{DRIVERS[name]}"
+    root = kernel.displayed_widget(kernel.execute(build))
+
+    def verdict() -> str:
+        return next(kernel.models[m]["value"] for m in kernel.tree(root)
+                    if "isolearn-verdict" in str(kernel.models[m].get("value", "")))
+
+    assert "❌" in verdict()
+    for control, value in zip(kernel.controls(root), RIGHT[name]):
+        state = kernel.models[control]
+        if "_options_labels" in state:  # a choice: send the index of the value
+            kernel.send_state(control, {"index": state["_options_labels"].index(str(value))})
+        else:
+            kernel.send_state(control, {"value": value})
+    assert "✅" in verdict(), verdict()

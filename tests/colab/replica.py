@@ -57,6 +57,9 @@ PACKAGES = [
     "traitlets", "jupyter-client", "jupyter-core", "pyzmq", "tornado", "nbformat",
     "pytest", "pip", "setuptools", "wheel",
 ]
+# What the course imports that Colab does not preinstall: installing isolearn adds it (the
+# install block's pip resolves it, from pyproject.toml's floor), so it has no Colab version to pin.
+ADDED_BY_ISOLEARN = ["jupyterquiz"]
 # What the replica needs to run the tests and Colab does not have; versions from requirements.txt.
 TOOLS = ["nbval", "coverage", "pytest-xdist", "execnet"]
 # Left out of the constraints: the CUDA stack. PyPI's torch 2.11.0 is built on CUDA 13 and needs
