@@ -665,3 +665,72 @@ class ExactPruningExercise(WidgetExercise):
             return self.failed(f"exact, but one more unit can go too: keep pruning", detail)
         return self.passed(f"{k} units removed exactly: the layer reads 6 inputs, so only 6 of "
                            f"its 16 singular values are non-zero", detail)
+
+
+# --- chapter 10: a ViT with no privileged basis -------------------------------------------------
+
+class RotationFreeViTExercise(WidgetExercise):
+    """A one-block ViT (float64). Choose its normalisation and its MLP's activation so that
+    neither the residual stream nor the MLP's hidden layer has a privileged basis: a random
+    rotation of either, absorbed into the neighbouring weights, must leave the features entering
+    the head unchanged (:func:`isolearn.symmetry.symmetries`, to rounding: below 1e-9)."""
+
+    name = "a ViT with no privileged basis"
+    start = {"norm": "layer", "activation": "gelu"}
+    tolerance = 1e-9
+    NORMS = ("layer", "rms")
+    ACTIVATIONS = ("gelu", "relu", "iso_tanh", "iso_tanh_scaled")
+
+    def __init__(self):
+        super().__init__()
+        self._errors: dict[tuple[str, str], tuple[float, float]] = {}
+
+    def controls(self, w):
+        return {"norm": w.Dropdown(options=list(self.NORMS), value=self.setting["norm"],
+                                   description="norm"),
+                "activation": w.Dropdown(options=list(self.ACTIVATIONS),
+                                         value=self.setting["activation"],
+                                         description="activation")}
+
+    def errors(self, norm: str, activation: str) -> tuple[float, float]:
+        """(residual stream, MLP hidden layer): the relative change a random rotation causes."""
+        from isolearn.models import create
+        from isolearn.symmetry import symmetries
+
+        if (norm, activation) not in self._errors:
+            torch.manual_seed(0)
+            net = create("vit_digits", depth=1, norm=norm, activation=activation)
+            rows = {where: error for where, _, error, _ in symmetries(net).rows}
+            self._errors[norm, activation] = (rows["stream"], rows["block 0: mlp"])
+        return self._errors[norm, activation]
+
+    size = (6.5, 2.8)
+
+    def draw(self, fig: Figure, **setting) -> None:
+        stream, mlp = self.errors(setting["norm"], setting["activation"])
+        ax = fig.subplots()
+        values = [max(stream, 1e-17), max(mlp, 1e-17)]
+        ax.bar(["residual stream", "MLP hidden layer"], values,
+               color=["#0072b2" if v < self.tolerance else "#cc3311" for v in values])
+        ax.axhline(self.tolerance, color="0.4", lw=1, ls="--")
+        ax.set(yscale="log", ylim=(1e-17, 10), ylabel="change after a random rotation")
+        ax.set_title(f"norm={setting['norm']!r}, activation={setting['activation']!r} "
+                     f"(blue: no privileged basis)", fontsize=10)
+
+    def judge(self, norm: str, activation: str) -> Verdict:
+        if norm not in self.NORMS or activation not in self.ACTIVATIONS:
+            return self.failed(f"choose norm from {self.NORMS} and activation from "
+                               f"{self.ACTIVATIONS}")
+        stream, mlp = self.errors(norm, activation)
+        detail = f"residual stream {stream:.2g}, MLP hidden layer {mlp:.2g}"
+        if stream > self.tolerance:
+            return self.failed(f"a rotation of the residual stream changes the features by "
+                               f"{stream:.2g}: LayerNorm subtracts each token's mean (the "
+                               f"all-ones direction is special) and scales each channel by its "
+                               f"own gain. Change the norm", detail)
+        if mlp > self.tolerance:
+            return self.failed(f"a rotation of the MLP's hidden layer changes the features by "
+                               f"{mlp:.2g}: {activation} acts on each unit on its own. Change "
+                               f"the activation", detail)
+        return self.passed(f"RMSNorm without a gain and {activation} leave both spaces free: "
+                           f"any orthonormal basis is as good as the standard one", detail)

@@ -45,6 +45,7 @@ DRIVERS = {
     "TanhRotationExercise": "TanhRotationExercise()",
     "SpotlightWidthExercise": "SpotlightWidthExercise()",
     "ExactPruningExercise": "ExactPruningExercise()",
+    "RotationFreeViTExercise": "RotationFreeViTExercise()",
 }
 
 

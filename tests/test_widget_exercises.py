@@ -50,6 +50,12 @@ CASES = {
     "ExactPruningExercise": (
         [({"k": 11}, "σ > 0"), ({"k": 3}, "one more unit can go")],
         {"k": 10}),
+    "RotationFreeViTExercise": (
+        [({"norm": "layer", "activation": "iso_tanh"}, "Change the norm"),
+         ({"norm": "rms", "activation": "gelu"}, "gelu acts on each unit"),
+         ({"norm": "rms", "activation": "relu"}, "Change the activation"),
+         ({"norm": "batch", "activation": "gelu"}, "choose norm")],
+        {"norm": "rms", "activation": "iso_tanh_scaled"}),
 }
 EXERCISES = {name: getattr(wx, name) for name in CASES}
 
