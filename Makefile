@@ -22,12 +22,13 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
+# First the chapters run, one per CPU core with one torch thread each, into the build's
+# jupyter-cache (_build/.jupyter_cache, book/_ext/execute_chapters.py); the build then takes their
+# outputs from the cache and executes only what is missing (a notebook that failed there fails
+# here, with its traceback). Then the page weights: fails when the site is over 12 MB or a page
+# over 3 MB with its files.
 # ISOLEARN_STATIC=1: nobody can click in a built page or a test run, so widgets draw their
 # static figure and progress bars print one line (isolearn.runtime.static).
-# Then the page weights: fails when the site is over 12 MB or a page over 3 MB with its files.
-# The chapters run first, two at a time with one torch thread each, into the build's
-# jupyter-cache (_build/.jupyter_cache); the build then takes their outputs from the cache and
-# executes only what is missing (a notebook that failed here fails there, with its traceback).
 CACHE := _build/.jupyter_cache
 book: $(STAMP)
 	ISOLEARN_STATIC=1 OMP_NUM_THREADS=1 $(BIN)/python book/_ext/execute_chapters.py $(CACHE)
